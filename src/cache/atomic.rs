@@ -1,0 +1,1 @@
+//! Temp file, write, rename; truncate-then-write; permissions. The only writer of cache files.

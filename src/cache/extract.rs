@@ -1,0 +1,1 @@
+//! Extracting a verified zip into `<escaped>@<v>/` behind `.partial`.

@@ -1,0 +1,1 @@
+//! Every GOMODCACHE path (spec/fetch-protocol.md §8.1).

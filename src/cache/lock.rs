@@ -1,0 +1,1 @@
+//! Go-compatible lock files. The only code that takes file locks.

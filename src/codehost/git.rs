@@ -1,0 +1,1 @@
+//! git subprocesses for direct mode, with captured stderr in errors.

@@ -1,0 +1,1 @@
+//! GOPRIVATE-style prefix-glob matching (`MatchPrefixPatterns`, spec/fetch-protocol.md §4.1).

@@ -1,0 +1,1 @@
+//! Go semantic versions: parse, canonical form, compare, prerelease, build, `+incompatible` (x/mod semver, spec/integrity.md §6).

@@ -1,0 +1,1 @@
+//! .netrc parsing and host lookup.

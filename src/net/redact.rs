@@ -1,0 +1,1 @@
+//! `SafeUrl`: a URL whose `Display` hides credentials.

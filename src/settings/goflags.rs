@@ -1,0 +1,1 @@
+//! GOFLAGS splitting (shell-like quoting) and the flags gomodfetch honours (`-modcacherw`, `-mod=`, `-x`, `-insecure`).

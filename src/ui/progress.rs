@@ -1,0 +1,1 @@
+//! The indicatif implementation of `Reporter`; hidden when stderr is not a terminal.

@@ -1,0 +1,5 @@
+//! Pure integrity rules: `h1:` hashes, module zip rules and go.sum.
+
+pub mod dirhash;
+pub mod gosum;
+pub mod zipcheck;

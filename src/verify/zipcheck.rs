@@ -1,0 +1,1 @@
+//! Module zip rules (x/mod zip CheckZip/CheckFiles/CheckDir, limits, case-fold collisions) and safe extraction.

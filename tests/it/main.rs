@@ -1,0 +1,4 @@
+//! The one integration-test binary: runs the real `gomodfetch` against
+//! loopback servers, and the real `go` command where it is on PATH.
+
+mod cli;
