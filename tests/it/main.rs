@@ -2,3 +2,4 @@
 //! loopback servers, and the real `go` command where it is on PATH.
 
 mod cli;
+mod sumdb_vectors;
