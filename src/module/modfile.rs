@@ -9,8 +9,7 @@
 //! `parse_work` is `ParseWork(file, data, nil)`, `module_path` is `ModulePath`.
 //! Errors print exactly as Go's `modfile.ErrorList` does (`go.mod:3: unknown directive: foo`).
 
-#[doc(hidden)]
-pub mod shim;
+use crate::module::{path as modpath, version};
 
 use std::fmt;
 
@@ -1138,7 +1137,7 @@ fn parse_version(verb: &str, path: &str, tok: &str, raw: bool) -> Result<String,
     if raw {
         return Ok(t);
     }
-    let cv = shim::canonical_module(&t);
+    let cv = version::canonical_module_version(&t);
     if cv.is_empty() {
         return Err(DirErr {
             verb: verb.to_string(),
@@ -1153,11 +1152,10 @@ fn parse_version(verb: &str, path: &str, tok: &str, raw: bool) -> Result<String,
 }
 
 fn module_path_major(path: &str) -> Result<&str, String> {
-    let (_, major, ok) = shim::split_path_version(path);
-    if !ok {
-        return Err("invalid module path".to_string());
+    match modpath::split_path_version(path) {
+        Some((_, major)) => Ok(major),
+        None => Err("invalid module path".to_string()),
     }
-    Ok(major)
 }
 
 /// rule.go `parseVersionInterval`; consumes the interval's tokens from `args`.
@@ -1221,7 +1219,7 @@ fn parse_replace(verb: &str, args: &[String], line: usize) -> Result<Replace, Di
     let mut old_version = None;
     if arrow == 2 {
         let v = parse_version(verb, &s, &args[1], false).map_err(|e| DirErr::plain(e.flatten()))?;
-        shim::check_path_major(&v, path_major).map_err(|message| DirErr {
+        check_path_major(&v, path_major).map_err(|message| DirErr {
             verb: verb.to_string(),
             mod_path: s.clone(),
             message,
@@ -1269,6 +1267,11 @@ fn parse_replace(verb: &str, args: &[String], line: usize) -> Result<Replace, Di
         new_version,
         line,
     })
+}
+
+/// `module.CheckPathMajor`, as its error text.
+fn check_path_major(v: &str, path_major: &str) -> Result<(), String> {
+    modpath::check_path_major(v, path_major).map_err(|e| e.to_string())
 }
 
 /// rule.go `parseDirectiveComment`.
@@ -1516,7 +1519,7 @@ fn add(
                 Ok(m) => m,
                 Err(e) => return ad.errorf(pos, e),
             };
-            if let Err(message) = shim::check_path_major(&v, path_major) {
+            if let Err(message) = check_path_major(&v, path_major) {
                 return ad.push(
                     pos,
                     DirErr {
@@ -1701,8 +1704,11 @@ fn statement_tokens(data: &[u8]) -> Result<String, ModfileError> {
 /// rule.go `checkCanonicalVersion` (used by `AddExclude` / `AddRetract`): the
 /// checks the go command applies to a version it writes into go.mod.
 pub fn check_canonical_version(path: &str, vers: &str) -> Result<(), String> {
-    let (_, path_major, path_major_ok) = shim::split_path_version(path);
-    if vers.is_empty() || vers != shim::canonical_module(vers) {
+    let (path_major, path_major_ok) = match modpath::split_path_version(path) {
+        Some((_, m)) => (m, true),
+        None => ("", false),
+    };
+    if vers.is_empty() || vers != version::canonical_module_version(vers) {
         if path_major.is_empty() {
             return Err(format!(
                 "version {} invalid: must be of the form v1.2.3",
@@ -1712,15 +1718,15 @@ pub fn check_canonical_version(path: &str, vers: &str) -> Result<(), String> {
         return Err(format!(
             "version {} invalid: must be of the form {}.2.3",
             go_quote(vers),
-            shim::path_major_prefix(path_major)
+            modpath::path_major_prefix(path_major).unwrap_or("")
         ));
     }
-    if path_major_ok && let Err(e) = shim::check_path_major(vers, path_major) {
+    if path_major_ok && let Err(e) = check_path_major(vers, path_major) {
         if path_major.is_empty() {
             return Err(format!(
                 "version {} invalid: should be {vers}+incompatible (or module {path}/{})",
                 go_quote(vers),
-                shim::major(vers)
+                version::major(vers)
             ));
         }
         return Err(e);
