@@ -2,4 +2,8 @@
 
 pub mod discovery;
 pub mod git;
+pub mod run;
+#[cfg(test)]
+pub(crate) mod testrepo;
+pub mod workdir;
 pub mod zipbuild;
