@@ -351,11 +351,11 @@ fn check_elem(elem: &str, kind: PathKind) -> Result<(), PathDefect> {
         return Ok(());
     }
     // Short names like "EXAMPLE~1" are a Windows hazard (golang.org/issue/39204).
-    if let Some(tilde) = short.rfind('~')
-        && tilde < short.len() - 1
-        && short[tilde + 1..].bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(PathDefect::TildeDigits);
+    if let Some(tilde) = short.rfind('~') {
+        let suffix = &short[tilde + 1..];
+        if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PathDefect::TildeDigits);
+        }
     }
     Ok(())
 }
