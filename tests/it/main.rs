@@ -3,3 +3,5 @@
 
 mod cli;
 mod sumdb_vectors;
+mod support;
+mod tls;

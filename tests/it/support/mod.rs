@@ -1,0 +1,3 @@
+//! Shared test infrastructure: loopback servers and fixtures.
+
+pub mod tls;
