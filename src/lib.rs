@@ -11,6 +11,7 @@
 //! - orchestration: [`fetch`];
 //! - the shell: [`commands`], [`ui`], [`cli`], [`settings`] and `main.rs`.
 
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod codehost;
