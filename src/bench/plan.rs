@@ -175,9 +175,15 @@ mod tests {
             request_path(&m, Endpoint::Info),
             "example.com/%21upper/x/@v/v1.0.0-%21r%21c.info"
         );
-        assert_eq!(request_path(&m, Endpoint::List), "example.com/%21upper/x/@v/list");
         assert_eq!(
-            request_path(&mv("example.com/a+b~c", "v1.0.0+incompatible"), Endpoint::Zip),
+            request_path(&m, Endpoint::List),
+            "example.com/%21upper/x/@v/list"
+        );
+        assert_eq!(
+            request_path(
+                &mv("example.com/a+b~c", "v1.0.0+incompatible"),
+                Endpoint::Zip
+            ),
             "example.com/a+b~c/@v/v1.0.0+incompatible.zip"
         );
     }
@@ -198,7 +204,10 @@ mod tests {
 
     #[test]
     fn mix_parses_and_rejects() {
-        assert_eq!(parse_mix("info, zip").unwrap(), vec![Endpoint::Info, Endpoint::Zip]);
+        assert_eq!(
+            parse_mix("info, zip").unwrap(),
+            vec![Endpoint::Info, Endpoint::Zip]
+        );
         assert!(parse_mix("info,latest").is_err());
         assert!(parse_mix("").is_err());
     }

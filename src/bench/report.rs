@@ -104,8 +104,9 @@ pub struct TargetReport {
     pub concurrency: usize,
     #[serde(flatten)]
     pub total: Figures,
-    /// Per endpoint of `--mix`, in protocol order.
-    pub by_endpoint: BTreeMap<&'static str, Figures>,
+    /// Per endpoint of `--mix`, in protocol order (a JSON object).
+    #[serde(serialize_with = "ordered_map")]
+    pub by_endpoint: Vec<(&'static str, Figures)>,
     pub send: SendReport,
     /// Sent but not counted: the reachability probe and the warm-up.
     pub unmeasured_requests: u64,
@@ -131,7 +132,7 @@ impl TargetReport {
             mode,
             concurrency: config.concurrency,
             total: Figures::empty(),
-            by_endpoint: BTreeMap::new(),
+            by_endpoint: Vec::new(),
             send: SendReport {
                 requested_rate,
                 achieved_rate: None,
@@ -142,18 +143,19 @@ impl TargetReport {
             unmeasured_requests: 0,
             error_examples: BTreeMap::new(),
         };
-        for endpoint in mix {
-            report.by_endpoint.insert(endpoint.name(), Figures::empty());
+        let mut endpoints: Vec<Endpoint> = mix.to_vec();
+        endpoints.sort();
+        endpoints.dedup();
+        for endpoint in &endpoints {
+            report.by_endpoint.push((endpoint.name(), Figures::empty()));
         }
         match run {
             Err(error) => report.error = Some(error),
             Ok(run) => {
                 report.total = Figures::of(&run.recorder.total(), run.duration);
-                for endpoint in mix {
+                for (slot, endpoint) in report.by_endpoint.iter_mut().zip(&endpoints) {
                     let counters = &run.recorder.endpoints[endpoint.index()];
-                    report
-                        .by_endpoint
-                        .insert(endpoint.name(), Figures::of(counters, run.duration));
+                    slot.1 = Figures::of(counters, run.duration);
                 }
                 report.send.achieved_rate = run.sends.achieved_rate().map(|r| round(r, 3));
                 report.send.late = run.sends.late;
@@ -202,9 +204,7 @@ impl TargetReport {
             let why = if self.send.late >= self.send.queued {
                 format!(
                     "this machine could not generate that rate ({} of {} sends were more than 5 ms late, at most {:.1} ms); lower --rate",
-                    self.send.late,
-                    total.requests,
-                    self.send.max_lag_ms
+                    self.send.late, total.requests, self.send.max_lag_ms
                 )
             } else {
                 format!(
@@ -223,6 +223,18 @@ impl TargetReport {
         }
         out
     }
+}
+
+fn ordered_map<S: serde::Serializer>(
+    entries: &[(&'static str, Figures)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(entries.len()))?;
+    for (name, figures) in entries {
+        map.serialize_entry(name, figures)?;
+    }
+    map.end()
 }
 
 fn classes(map: &BTreeMap<String, u64>) -> String {
@@ -295,8 +307,17 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  {:<8} {:>9} {:>7} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
-                "endpoint", "requests", "errors", "req/s", "MB/s", "p50 ms", "p90", "p99",
-                "p99.9", "max", "ttfb p50"
+                "endpoint",
+                "requests",
+                "errors",
+                "req/s",
+                "MB/s",
+                "p50 ms",
+                "p90",
+                "p99",
+                "p99.9",
+                "max",
+                "ttfb p50"
             );
             for (name, figures) in &target.by_endpoint {
                 if figures.requests > 0 {
@@ -317,6 +338,10 @@ impl Report {
                 "", "req/s", "MB/s", "p50 ms", "p99", "max", "errors"
             );
             for (i, target) in self.targets.iter().enumerate() {
+                if target.error.is_some() {
+                    let _ = writeln!(out, "  #{:<3} not measured", i + 1);
+                    continue;
+                }
                 let f = &target.total;
                 let _ = writeln!(
                     out,

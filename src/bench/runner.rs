@@ -65,7 +65,11 @@ pub fn build_client(options: &ClientOptions) -> Result<reqwest::Client, ClientEr
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Trust(TlsError::NoRoots { searched: e.to_string() }))?
+        .map_err(|e| {
+            ClientError::Trust(TlsError::NoRoots {
+                searched: e.to_string(),
+            })
+        })?
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -86,7 +90,9 @@ pub fn build_client(options: &ClientOptions) -> Result<reqwest::Client, ClientEr
 pub enum Mode {
     Closed,
     /// Requests per second, scheduled evenly.
-    Open { rate: f64 },
+    Open {
+        rate: f64,
+    },
 }
 
 /// When the measured phase ends.
@@ -477,7 +483,10 @@ impl Job {
         };
         let mut response = match self.client.get(url).send().await {
             Ok(response) => response,
-            Err(err) => return fail(outcome, classify(&err), chain(&err)),
+            Err(err) => {
+                let class = classify(&err);
+                return fail(outcome, class, chain(&err.without_url()));
+            }
         };
         outcome.ttfb = Some(Instant::now() - start);
         let status = response.status();
@@ -511,7 +520,10 @@ impl Job {
                     }
                 }
                 Ok(None) => break,
-                Err(err) => return fail(outcome, classify(&err), chain(&err)),
+                Err(err) => {
+                    let class = classify(&err);
+                    return fail(outcome, class, chain(&err.without_url()));
+                }
             }
         }
         outcome.latency = Instant::now() - start;
@@ -574,9 +586,16 @@ fn check_body(endpoint: Endpoint, version: &str, body: &[u8]) -> Option<String> 
             text.lines().enumerate().find_map(|(i, line)| {
                 let first = line.split_whitespace().next()?;
                 let looks_like_version = first.starts_with('v')
-                    && first[1..].chars().next().is_some_and(|c| c.is_ascii_digit());
+                    && first[1..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_digit());
                 (!looks_like_version).then(|| {
-                    format!("line {} of the version list is not a version: {}", i + 1, quote(line.as_bytes()))
+                    format!(
+                        "line {} of the version list is not a version: {}",
+                        i + 1,
+                        quote(line.as_bytes())
+                    )
                 })
             })
         }
@@ -624,13 +643,26 @@ mod tests {
 
     #[test]
     fn bodies_are_checked_per_endpoint() {
-        assert_eq!(check_body(Endpoint::List, "v1.0.0", b"v1.0.0\nv1.1.0 2020-01-01T00:00:00Z\n"), None);
+        assert_eq!(
+            check_body(
+                Endpoint::List,
+                "v1.0.0",
+                b"v1.0.0\nv1.1.0 2020-01-01T00:00:00Z\n"
+            ),
+            None
+        );
         assert!(check_body(Endpoint::List, "v1.0.0", b"<html>\n").is_some());
         assert_eq!(check_body(Endpoint::List, "v1.0.0", b""), None);
-        assert_eq!(check_body(Endpoint::Info, "v1.0.0", br#"{"Version":"v1.0.0"}"#), None);
+        assert_eq!(
+            check_body(Endpoint::Info, "v1.0.0", br#"{"Version":"v1.0.0"}"#),
+            None
+        );
         assert!(check_body(Endpoint::Info, "v1.0.0", br#"{"Version":"v1.0.1"}"#).is_some());
         assert!(check_body(Endpoint::Info, "v1.0.0", b"<html>").is_some());
-        assert_eq!(check_body(Endpoint::Mod, "v1.0.0", b"// c\nmodule example.com/a\n"), None);
+        assert_eq!(
+            check_body(Endpoint::Mod, "v1.0.0", b"// c\nmodule example.com/a\n"),
+            None
+        );
         assert!(check_body(Endpoint::Mod, "v1.0.0", b"<!doctype html>").is_some());
         assert_eq!(check_body(Endpoint::Zip, "v1.0.0", b"PK\x03\x04"), None);
         assert!(check_body(Endpoint::Zip, "v1.0.0", b"<htm").is_some());
@@ -638,7 +670,10 @@ mod tests {
 
     #[test]
     fn redact_hides_password() {
-        assert_eq!(redact("https://u:secret@example.com/p"), "https://u:xxxxx@example.com/p");
+        assert_eq!(
+            redact("https://u:secret@example.com/p"),
+            "https://u:xxxxx@example.com/p"
+        );
         assert_eq!(redact("http://127.0.0.1:1/p"), "http://127.0.0.1:1/p");
     }
 }

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn escaping_round_trips() {
         assert_eq!(escape("github.com/Azure/go"), "github.com/!azure/go");
-        assert_eq!(unescape("github.com/!azure/go").as_deref(), Some("github.com/Azure/go"));
+        assert_eq!(
+            unescape("github.com/!azure/go").as_deref(),
+            Some("github.com/Azure/go")
+        );
         assert_eq!(unescape("github.com/Azure"), None);
         assert_eq!(unescape("x!"), None);
     }

@@ -222,7 +222,10 @@ mod tests {
         assert!((p.p50 - 50.0).abs() < 0.1, "{p:?}");
         assert!((p.p90 - 90.0).abs() < 0.1, "{p:?}");
         assert!((p.max - 100.0).abs() < 0.1, "{p:?}");
-        assert_eq!(Percentiles::of(&a.endpoints[Endpoint::List.index()].latency).p50, 0.0);
+        assert_eq!(
+            Percentiles::of(&a.endpoints[Endpoint::List.index()].latency).p50,
+            0.0
+        );
     }
 
     #[test]

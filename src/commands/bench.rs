@@ -30,15 +30,9 @@ pub struct Args {
     /// A proxy base URL (http or https); repeat to compare proxies side by side.
     #[arg(long = "proxy", value_name = "URL")]
     pub proxies: Vec<String>,
-    /// Module versions to request: `path@version [h1:hash]` per line.
-    #[arg(long, value_name = "FILE", group = "workload")]
-    pub modules: Option<PathBuf>,
-    /// Request the requires of this go.mod (zip hashes from the go.sum beside it).
-    #[arg(long = "from", value_name = "GO.MOD", group = "workload")]
-    pub from_gomod: Option<PathBuf>,
-    /// Request every version listed in a mirror tree (`<path>/@v/list`).
-    #[arg(long, value_name = "DIR", group = "workload")]
-    pub from_mirror: Option<PathBuf>,
+    /// Where the module versions come from (boxed: keeps `Command` small).
+    #[command(flatten)]
+    pub workload: Box<WorkloadArgs>,
     /// Workers (closed loop) or the most requests in flight (open loop).
     #[arg(long, short = 'c', default_value_t = 16)]
     pub concurrency: usize,
@@ -71,6 +65,20 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The workload flags; exactly one is needed.
+#[derive(Debug, clap::Args)]
+pub struct WorkloadArgs {
+    /// Module versions to request: `path@version [h1:hash]` per line.
+    #[arg(long, value_name = "FILE", group = "workload")]
+    pub modules: Option<PathBuf>,
+    /// Request the requires of this go.mod (zip hashes from the go.sum beside it).
+    #[arg(long = "from", value_name = "GO.MOD", group = "workload")]
+    pub from_gomod: Option<PathBuf>,
+    /// Request every version listed in a mirror tree (`<path>/@v/list`).
+    #[arg(long, value_name = "DIR", group = "workload")]
+    pub from_mirror: Option<PathBuf>,
+}
+
 /// Parses `1h`, `2m`, `10s`, `500ms`, `250us` or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -87,7 +95,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "us" | "µs" => value / 1e6,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit in `{text}` (use h, m, s, ms, us)")),
+        _ => {
+            return Err(format!(
+                "invalid duration unit in `{text}` (use h, m, s, ms, us)"
+            ));
+        }
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration `{text}`: {e}"))
 }
@@ -117,7 +129,9 @@ fn parse_proxy(text: &str) -> Result<url::Url, ArgsError> {
     let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(bad(format!("scheme `{other}` cannot be benchmarked (use http or https)"))),
+        other => Err(bad(format!(
+            "scheme `{other}` cannot be benchmarked (use http or https)"
+        ))),
     }
 }
 
@@ -131,11 +145,11 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         .iter()
         .map(|p| parse_proxy(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let modules = if let Some(file) = &args.modules {
+    let modules = if let Some(file) = &args.workload.modules {
         workload::from_modules_file(file)?
-    } else if let Some(file) = &args.from_gomod {
+    } else if let Some(file) = &args.workload.from_gomod {
         workload::from_gomod(file)?
-    } else if let Some(dir) = &args.from_mirror {
+    } else if let Some(dir) = &args.workload.from_mirror {
         workload::from_mirror(dir)?
     } else {
         return Err(ArgsError::NoWorkload.into());

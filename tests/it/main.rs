@@ -1,6 +1,7 @@
 //! The one integration-test binary: runs the real `gomodfetch` against
 //! loopback servers, and the real `go` command where it is on PATH.
 
+mod bench;
 mod cli;
 mod sumdb_vectors;
 mod support;
