@@ -17,6 +17,7 @@ pub mod cli;
 pub mod codehost;
 pub mod commands;
 pub mod fetch;
+pub mod graph;
 pub mod module;
 pub mod net;
 pub mod proxy;
