@@ -321,10 +321,10 @@ impl GitRepo {
                     Ok(out) => Ok(Arc::new(parse_ls_remote(&String::from_utf8_lossy(&out)))),
                     Err(mut err) => {
                         if err.stderr.contains("fatal: could not read Username") {
-                            err.help = Some(
-                                "Confirm the import path was entered correctly.\nIf this is a private repository, see https://golang.org/doc/faq#git_https for additional information."
-                                    .to_owned(),
-                            );
+                            err.help = Some(format!(
+                                "Confirm the import path was entered correctly.\nIf this is a private repository, see {} for additional information.",
+                                crate::settings::defaults::GIT_HTTPS_FAQ
+                            ));
                         }
                         let is_http = self.remote_url.starts_with("http://")
                             || self.remote_url.starts_with("https://");

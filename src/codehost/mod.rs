@@ -2,8 +2,10 @@
 
 pub mod discovery;
 pub mod git;
+pub mod govcs;
 pub mod run;
 #[cfg(test)]
 pub(crate) mod testrepo;
+pub mod vcs;
 pub mod workdir;
 pub mod zipbuild;
