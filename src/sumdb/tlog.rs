@@ -229,6 +229,13 @@ impl HashReader for [Hash] {
     }
 }
 
+/// A vector of stored hashes is a hash reader.
+impl HashReader for Vec<Hash> {
+    fn read_hashes(&self, indexes: &[i64]) -> Result<Vec<Hash>, TlogError> {
+        self.as_slice().read_hashes(indexes)
+    }
+}
+
 fn read_exact<R: HashReader + ?Sized>(r: &R, indexes: &[i64]) -> Result<Vec<Hash>, TlogError> {
     let hashes = r.read_hashes(indexes)?;
     if hashes.len() != indexes.len() {

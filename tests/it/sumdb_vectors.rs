@@ -591,3 +591,425 @@ fn tlog_tree_n100_vectors() {
     }
     assert_eq!(rows, 1 + 300 + 9 + 10 + 35 + 24, "{file}: rows checked");
 }
+
+mod client {
+    //! testdata/vectors/sumdb/client.json: x/mod client_test.go, replayed
+    //! against [`gomodfetch::sumdb::client::Client`] over in-memory ops.
+
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use gomodfetch::sumdb::client::{Client, ClientError, OpsError, SumdbOps};
+    use gomodfetch::sumdb::note::{self, Note, Signer};
+    use gomodfetch::sumdb::tlog::{self, Hash, Tree};
+    use serde_json::Value;
+
+    use super::{arr, load, s};
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Msg(String);
+
+    /// x/mod's testClient: remote, config and cache as maps.
+    #[derive(Default)]
+    pub struct MemOps {
+        pub remote: Mutex<BTreeMap<String, Vec<u8>>>,
+        pub config: Mutex<BTreeMap<String, Vec<u8>>>,
+        pub cache: Mutex<BTreeMap<String, Vec<u8>>>,
+        pub security: Mutex<String>,
+        pub get_ok: AtomicBool,
+        pub get_tile_ok: AtomicBool,
+    }
+
+    impl MemOps {
+        pub fn new(remote: &Value, config: &Value) -> Self {
+            let ops = MemOps::default();
+            ops.get_ok.store(true, Ordering::SeqCst);
+            ops.get_tile_ok.store(true, Ordering::SeqCst);
+            for f in arr(remote) {
+                let data = match &f["text"] {
+                    Value::String(t) => t.as_bytes().to_vec(),
+                    _ => note::decode_base64(s(&f["base64"])).unwrap(),
+                };
+                ops.remote
+                    .lock()
+                    .unwrap()
+                    .insert(s(&f["path"]).to_owned(), data);
+            }
+            for f in arr(config) {
+                ops.config
+                    .lock()
+                    .unwrap()
+                    .insert(s(&f["path"]).to_owned(), s(&f["text"]).as_bytes().to_vec());
+            }
+            ops
+        }
+
+        pub fn flip_tiles(&self) {
+            for (path, data) in self.remote.lock().unwrap().iter_mut() {
+                if path.contains("/tile/") {
+                    data.iter_mut().for_each(|b| *b ^= 0x80);
+                }
+            }
+        }
+    }
+
+    impl SumdbOps for MemOps {
+        async fn read_remote(&self, path: &str) -> Result<Vec<u8>, OpsError> {
+            let ok = self.get_ok.load(Ordering::SeqCst)
+                && (!path.starts_with("/tile/") || self.get_tile_ok.load(Ordering::SeqCst));
+            if !ok {
+                return Err(OpsError::failed(Msg(format!(
+                    "disallowed remote read {path}"
+                ))));
+            }
+            self.remote
+                .lock()
+                .unwrap()
+                .get(path)
+                .cloned()
+                .ok_or_else(|| OpsError::failed(Msg(format!("no remote path {path}"))))
+        }
+        async fn read_config(&self, file: &str) -> Result<Vec<u8>, OpsError> {
+            Ok(self
+                .config
+                .lock()
+                .unwrap()
+                .get(file)
+                .cloned()
+                .unwrap_or_default())
+        }
+        async fn write_config(&self, file: &str, old: &[u8], new: &[u8]) -> Result<(), OpsError> {
+            let mut config = self.config.lock().unwrap();
+            if config.get(file).map(Vec::as_slice).unwrap_or_default() != old {
+                return Err(OpsError::WriteConflict);
+            }
+            config.insert(file.to_owned(), new.to_vec());
+            Ok(())
+        }
+        async fn read_cache(&self, file: &str) -> Option<Vec<u8>> {
+            self.cache.lock().unwrap().get(file).cloned()
+        }
+        async fn write_cache(&self, file: &str, data: &[u8]) {
+            self.cache
+                .lock()
+                .unwrap()
+                .insert(file.to_owned(), data.to_vec());
+        }
+        fn security_error(&self, msg: &str) {
+            let mut s = self.security.lock().unwrap();
+            s.push_str(msg.trim_end_matches('\n'));
+            s.push('\n');
+        }
+    }
+
+    fn latest_size(ops: &MemOps, name: &str) -> i64 {
+        let config = ops.config.lock().unwrap();
+        let latest = config
+            .get(&format!("{name}/latest"))
+            .cloned()
+            .unwrap_or_default();
+        let text = String::from_utf8(latest).unwrap();
+        text.split('\n').nth(1).unwrap_or("").parse().unwrap_or(-1)
+    }
+
+    #[tokio::test]
+    async fn sumdb_client_vectors() {
+        let file = "sumdb/client.json";
+        let d = load(file);
+        let name = s(&d["keys"]["name"]);
+        let height = d["tile_height"].as_i64().unwrap() as i32;
+        let new_client = |ops: MemOps| Client::new(ops).with_tile_height(height);
+        let mut rows = 0;
+
+        // TestClientLookup
+        let lookups = arr(&d["lookups"]);
+        assert_eq!(lookups.len(), 4);
+        let want = |i: usize| -> Vec<String> {
+            arr(&lookups[i]["want_lines"])
+                .iter()
+                .map(|l| s(l).to_owned())
+                .collect()
+        };
+        let c = new_client(MemOps::new(
+            &d["initial"]["remote"],
+            &d["initial"]["config"],
+        ));
+        assert_eq!(latest_size(c.ops(), name), 1);
+        let look = |i: usize| (s(&lookups[i]["path"]), s(&lookups[i]["version"]));
+        let (p, v) = look(0);
+        assert_eq!(c.lookup(p, v).await.unwrap(), want(0), "{file}: lookups[0]");
+        assert_eq!(latest_size(c.ops(), name), 3);
+        // Everything is now cached, for the module and its /go.mod.
+        c.ops().get_ok.store(false, Ordering::SeqCst);
+        assert_eq!(
+            c.lookup(p, v).await.unwrap(),
+            want(0),
+            "{file}: lookups[0] cached"
+        );
+        let (p, v) = look(1);
+        assert_eq!(c.lookup(p, v).await.unwrap(), want(1), "{file}: lookups[1]");
+        // A fresh client answers from the disk cache alone.
+        {
+            let ops = MemOps::new(&d["initial"]["remote"], &d["initial"]["config"]);
+            *ops.config.lock().unwrap() = c.ops().config.lock().unwrap().clone();
+            *ops.cache.lock().unwrap() = c.ops().cache.lock().unwrap().clone();
+            ops.get_ok.store(false, Ordering::SeqCst);
+            let fresh = new_client(ops);
+            assert_eq!(
+                fresh.lookup(p, v).await.unwrap(),
+                want(1),
+                "{file}: lookups[1] from disk cache"
+            );
+        }
+        assert_eq!(latest_size(c.ops(), name), 3);
+        c.ops().get_ok.store(true, Ordering::SeqCst);
+        c.ops().get_tile_ok.store(false, Ordering::SeqCst); // the cache has what we need
+        let (p, v) = look(2);
+        assert_eq!(c.lookup(p, v).await.unwrap(), want(2), "{file}: lookups[2]");
+        assert_eq!(latest_size(c.ops(), name), 3);
+        // rsc.io/Quote is the only record after rsc.io/sampler: it alone needs more tiles.
+        c.ops().get_tile_ok.store(true, Ordering::SeqCst);
+        let (p, v) = look(3);
+        assert_eq!(c.lookup(p, v).await.unwrap(), want(3), "{file}: lookups[3]");
+        assert_eq!(latest_size(c.ops(), name), 4);
+        rows += 4;
+        for f in arr(&d["final_config"]) {
+            let got = c
+                .ops()
+                .config
+                .lock()
+                .unwrap()
+                .get(s(&f["path"]))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                s(&f["text"]),
+                "{file}: final config {}",
+                s(&f["path"])
+            );
+            rows += 1;
+        }
+        let cached: Vec<String> = c.ops().cache.lock().unwrap().keys().cloned().collect();
+        let want_cached: Vec<String> = arr(&d["final_cache_files"])
+            .iter()
+            .map(|f| s(f).to_owned())
+            .collect();
+        assert_eq!(cached, want_cached, "{file}: final cache files");
+        rows += want_cached.len();
+
+        // TestClientBadTiles
+        let bad = arr(&d["bad_tiles"]);
+        assert_eq!(bad.len(), 3);
+        let split = |l: &str| {
+            l.split_once('@')
+                .map(|(p, v)| (p.to_owned(), v.to_owned()))
+                .unwrap()
+        };
+        {
+            let ops = MemOps::new(&d["initial"]["remote"], &d["initial"]["config"]);
+            ops.flip_tiles();
+            let c = new_client(ops);
+            let (p, v) = split(s(&bad[0]["lookup"]));
+            let err = c.lookup(&p, &v).await.unwrap_err().to_string();
+            assert!(
+                err.contains(s(&bad[0]["want_error_contains"])),
+                "{file}: bad_tiles[0]: {err}"
+            );
+            assert!(
+                c.ops().cache.lock().unwrap().is_empty(),
+                "{file}: bad tiles cached"
+            );
+            rows += 1;
+        }
+        {
+            let c = new_client(MemOps::new(
+                &d["initial"]["remote"],
+                &d["initial"]["config"],
+            ));
+            c.lookup(p_of(&lookups[0]), s(&lookups[0]["version"]))
+                .await
+                .unwrap();
+            c.ops().flip_tiles();
+            let (p, v) = split(s(&bad[1]["lookup"]));
+            let before = c.ops().cache.lock().unwrap().clone();
+            let err = c.lookup(&p, &v).await.unwrap_err().to_string();
+            assert!(
+                err.contains(s(&bad[1]["want_error_contains"])),
+                "{file}: bad_tiles[1]: {err}"
+            );
+            assert_eq!(
+                *c.ops().cache.lock().unwrap(),
+                before,
+                "{file}: cache changed by bad tiles"
+            );
+            assert_eq!(
+                latest_size(c.ops(), name),
+                3,
+                "{file}: latest moved on bad tiles"
+            );
+            rows += 1;
+        }
+        {
+            let ops = MemOps::new(&d["initial"]["remote"], &d["initial"]["config"]);
+            let signer = Signer::new(s(&d["keys"]["signer"])).unwrap();
+            let text = String::from_utf8(tlog::format_tree(Tree {
+                n: 1,
+                hash: Hash::default(),
+            }))
+            .unwrap();
+            let signed = note::sign(
+                &Note {
+                    text,
+                    ..Note::default()
+                },
+                &[&signer],
+            )
+            .unwrap();
+            ops.config
+                .lock()
+                .unwrap()
+                .insert(format!("{name}/latest"), signed);
+            let c = new_client(ops);
+            let (p, v) = split(s(&bad[2]["lookup"]));
+            let err = c.lookup(&p, &v).await.unwrap_err().to_string();
+            assert!(
+                err.contains(s(&bad[2]["want_error_contains"])),
+                "{file}: bad_tiles[2]: {err}"
+            );
+            rows += 1;
+        }
+
+        // TestClientFork: rebuild the f2 log (records 0..3, then pkg1 v1.5.3
+        // and v1.5.4), serve its tree-6 tiles and the other log's lookup.
+        let fork = &d["fork"];
+        let mut records: Vec<(i64, Vec<u8>)> = Vec::new();
+        for f in arr(&d["initial"]["remote"]) {
+            if s(&f["path"]).starts_with("/lookup/") {
+                let (id, text, _) = tlog::parse_record(s(&f["text"]).as_bytes()).unwrap();
+                records.push((id, text.to_vec()));
+            }
+        }
+        records.sort();
+        records.push((4, b"rsc.io/pkg1 v1.5.3 h1:hash!=\n".to_vec()));
+        records.push((5, b"rsc.io/pkg1 v1.5.4 h1:hash!=\n".to_vec()));
+        let mut storage: Vec<Hash> = Vec::new();
+        for (id, text) in &records {
+            let hashes = tlog::stored_hashes(*id, text, &storage).unwrap();
+            storage.extend(hashes);
+        }
+        let tree = Tree {
+            n: 6,
+            hash: tlog::tree_hash(6, &storage).unwrap(),
+        };
+        let signer = Signer::new(s(&d["keys"]["signer"])).unwrap();
+        let text = String::from_utf8(tlog::format_tree(tree)).unwrap();
+        let signed = note::sign(
+            &Note {
+                text,
+                ..Note::default()
+            },
+            &[&signer],
+        )
+        .unwrap();
+        let f2_latest = arr(&fork["f2_config_before"])
+            .iter()
+            .find(|f| s(&f["path"]).ends_with("/latest"))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(signed).unwrap(),
+            s(&f2_latest["text"]),
+            "{file}: rebuilt f2 log"
+        );
+        let ops = MemOps::new(&Value::Array(vec![]), &fork["f2_config_before"]);
+        for t in tlog::new_tiles(height, 0, 6) {
+            ops.remote.lock().unwrap().insert(
+                format!("/{}", t.path()),
+                tlog::read_tile_data(&t, &storage).unwrap(),
+            );
+        }
+        ops.remote.lock().unwrap().insert(
+            s(&fork["forked_lookup_path"]).to_owned(),
+            s(&fork["forked_lookup_response"]).as_bytes().to_vec(),
+        );
+        let c = new_client(ops);
+        let err = c.lookup("rsc.io/pkg1", "v1.5.2").await.unwrap_err();
+        assert!(
+            matches!(err.error, ClientError::Security(_)),
+            "{file}: fork: {err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            s(&fork["x_mod_error"]),
+            "{file}: fork error"
+        );
+        let text = c.ops().security.lock().unwrap().clone();
+        for want in arr(&fork["security_message_must_contain"]) {
+            assert!(
+                text.contains(s(want)),
+                "{file}: security text lacks {want}:\n{text}"
+            );
+        }
+        assert_eq!(
+            text,
+            s(&fork["x_mod_security_message"]),
+            "{file}: security text"
+        );
+        assert_eq!(
+            err.security_message().map(|m| format!("{m}\n")),
+            Some(text),
+            "{file}: message in error"
+        );
+        assert!(
+            c.ops()
+                .cache
+                .lock()
+                .unwrap()
+                .keys()
+                .all(|k| !k.contains("/lookup/")),
+            "{file}: fork cached"
+        );
+        assert_eq!(latest_size(c.ops(), name), 6, "{file}: latest after fork");
+        rows += 1;
+
+        // TestClientGONOSUMDB
+        let g = &d["gonosumdb"];
+        let c = new_client(MemOps::new(
+            &d["initial"]["remote"],
+            &d["initial"]["config"],
+        ))
+        .with_gonosumdb(s(&g["patterns"]));
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        // Lookups are Send futures: callers may spawn many at once.
+        assert_send(c.lookup("rsc.io/sampler", "v1.3.0"))
+            .await
+            .unwrap(); // initialise before turning off the network
+        c.ops().get_ok.store(false, Ordering::SeqCst);
+        for p in arr(&g["looked_up"]) {
+            let err = c.lookup(s(p), "v1.0.0").await.unwrap_err();
+            assert!(
+                !matches!(err.error, ClientError::Gonosumdb),
+                "{file}: {p} skipped"
+            );
+            rows += 1;
+        }
+        for p in arr(&g["skipped"]) {
+            let err = c.lookup(s(p), "v1.0.0").await.unwrap_err();
+            assert!(
+                matches!(err.error, ClientError::Gonosumdb),
+                "{file}: {p} looked up: {err}"
+            );
+            assert_eq!(err.error.to_string(), s(&g["skipped_error"]));
+            rows += 1;
+        }
+        assert_eq!(rows, 4 + 2 + 7 + 3 + 1 + 9, "{file}: rows checked");
+    }
+
+    fn p_of(v: &Value) -> &str {
+        s(&v["path"])
+    }
+}
