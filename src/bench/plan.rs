@@ -7,8 +7,8 @@ use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::shim;
 use super::workload::ModuleVersion;
+use crate::module::path::{escape_path, escape_version};
 
 /// One endpoint of the proxy protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,12 +90,14 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The path (below the proxy base) of one request, already escaped for the wire.
 pub fn request_path(module: &ModuleVersion, endpoint: Endpoint) -> String {
-    let escaped_path = shim::escape(&module.path);
+    // The workload was validated (`module::path::check`), so escaping cannot
+    // fail; the raw string is a harmless fallback.
+    let escaped_path = escape_path(&module.path).unwrap_or_else(|_| module.path.clone());
     let raw = match endpoint {
         Endpoint::List => format!("{escaped_path}/@v/list"),
         other => format!(
             "{escaped_path}/@v/{}.{}",
-            shim::escape(&module.version),
+            escape_version(&module.version).unwrap_or_else(|_| module.version.clone()),
             other.name()
         ),
     };

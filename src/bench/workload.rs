@@ -1,13 +1,14 @@
 //! The module versions a bench run requests: a file of `path@version` lines
 //! (optionally followed by the zip's `h1:` hash), the requires of a go.mod
-//! (with hashes from the go.sum beside it), or every version listed in a
+//! (`module::modfile`, with hashes from the go.sum beside it), or every version listed in a
 //! mirror tree (`<escpath>/@v/list`, spec/fetch-protocol.md §8.1). Bad lines
 //! are collected and reported as `file:line: problem`, never skipped.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::shim;
+use crate::module::modfile::{self, ModfileError};
+use crate::module::path;
 
 /// One module version to request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,12 @@ pub enum WorkloadError {
     },
     #[error("Bad workload lines:\n{}", join_lines(lines))]
     BadLines { lines: Vec<BadLine> },
+    #[error("Cannot use `{}` as a workload", path.display())]
+    GoMod {
+        path: PathBuf,
+        #[source]
+        source: ModfileError,
+    },
     #[error("No module versions found in `{}`", path.display())]
     Empty { path: PathBuf },
 }
@@ -72,9 +79,13 @@ fn non_empty(items: Vec<ModuleVersion>, path: &Path) -> Result<Vec<ModuleVersion
     }
 }
 
-fn check(path: &str, version: &str) -> Result<(), String> {
-    shim::check_path(path).map_err(|e| format!("malformed module path \"{path}\": {e}"))?;
-    shim::check_version(version).map_err(|e| format!("{path}@{version}: invalid version: {e}"))
+/// A module path and version a proxy can be asked about (`module.Check`,
+/// and a version that escapes to a file name).
+fn check(module: &str, version: &str) -> Result<(), String> {
+    path::check(module, version).map_err(|e| e.to_string())?;
+    path::escape_version(version)
+        .map(drop)
+        .map_err(|e| format!("{module}@{version}: {e}"))
 }
 
 /// Parses a modules file: `path@version [h1:hash]` per line, `#` comments
@@ -131,56 +142,6 @@ pub fn from_modules_file(file: &Path) -> Result<Vec<ModuleVersion>, WorkloadErro
     non_empty(items, file)
 }
 
-/// The `require` directives of a go.mod (single-line and block form). Kept
-/// small on purpose: `module::modfile` owns go.mod parsing.
-pub fn parse_gomod_requires(text: &str, file: &Path) -> Result<Vec<ModuleVersion>, Vec<BadLine>> {
-    let mut items = Vec::new();
-    let mut bad = Vec::new();
-    let mut in_block = false;
-    for (index, raw) in text.lines().enumerate() {
-        let line = raw.split("//").next().unwrap_or_default().trim();
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let require = match fields.as_slice() {
-            [] => continue,
-            [")"] if in_block => {
-                in_block = false;
-                continue;
-            }
-            ["require", "("] => {
-                in_block = true;
-                continue;
-            }
-            ["require", path, version] => Some((*path, *version)),
-            [path, version] if in_block => Some((*path, *version)),
-            _ if in_block => {
-                bad.push(BadLine {
-                    file: file.to_owned(),
-                    line: index + 1,
-                    problem: format!("usage: require module/path v1.2.3, found `{line}`"),
-                });
-                None
-            }
-            _ => None,
-        };
-        if let Some((path, version)) = require {
-            let path = path.trim_matches('"');
-            match check(path, version) {
-                Ok(()) => items.push(ModuleVersion {
-                    path: path.to_owned(),
-                    version: version.to_owned(),
-                    zip_hash: None,
-                }),
-                Err(problem) => bad.push(BadLine {
-                    file: file.to_owned(),
-                    line: index + 1,
-                    problem,
-                }),
-            }
-        }
-    }
-    if bad.is_empty() { Ok(items) } else { Err(bad) }
-}
-
 /// Fills in zip hashes from go.sum text (`path version h1:...` lines; the
 /// `/go.mod` lines are for go.mod files and are skipped).
 pub fn apply_gosum(items: &mut [ModuleVersion], gosum: &str) {
@@ -199,8 +160,33 @@ pub fn apply_gosum(items: &mut [ModuleVersion], gosum: &str) {
 
 /// Reads the requires of a go.mod, with hashes from `go.sum` beside it.
 pub fn from_gomod(file: &Path) -> Result<Vec<ModuleVersion>, WorkloadError> {
-    let mut items = parse_gomod_requires(&read(file)?, file)
-        .map_err(|lines| WorkloadError::BadLines { lines })?;
+    let text = read(file)?;
+    let parsed =
+        modfile::parse_lax(&file.display().to_string(), text.as_bytes()).map_err(|source| {
+            WorkloadError::GoMod {
+                path: file.to_owned(),
+                source,
+            }
+        })?;
+    let mut bad = Vec::new();
+    let mut items = Vec::new();
+    for require in parsed.require {
+        match check(&require.path, &require.version) {
+            Ok(()) => items.push(ModuleVersion {
+                path: require.path,
+                version: require.version,
+                zip_hash: None,
+            }),
+            Err(problem) => bad.push(BadLine {
+                file: file.to_owned(),
+                line: require.line,
+                problem,
+            }),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(WorkloadError::BadLines { lines: bad });
+    }
     let gosum = file.with_file_name("go.sum");
     if let Ok(text) = std::fs::read_to_string(&gosum) {
         apply_gosum(&mut items, &text);
@@ -253,13 +239,16 @@ fn collect_list(
         .unwrap_or(module_dir)
         .to_string_lossy()
         .replace('\\', "/");
-    let Some(path) = shim::unescape(&escaped) else {
-        bad.push(BadLine {
-            file: list.to_owned(),
-            line: 0,
-            problem: format!("invalid escaped module path \"{escaped}\""),
-        });
-        return Ok(());
+    let path = match path::unescape_path(&escaped) {
+        Ok(path) => path,
+        Err(err) => {
+            bad.push(BadLine {
+                file: list.to_owned(),
+                line: 0,
+                problem: err.to_string(),
+            });
+            return Ok(());
+        }
     };
     for (index, line) in read(list)?.lines().enumerate() {
         let Some(version) = line.split_whitespace().next() else {
@@ -303,15 +292,22 @@ mod tests {
     }
 
     #[test]
-    fn gomod_requires_both_forms_and_gosum() {
-        let text = "module example.com/me\n\ngo 1.22\n\nrequire example.com/a v1.0.0\nrequire (\n\texample.com/b v1.1.0 // indirect\n\t\"example.com/c\" v0.1.0\n)\n";
-        let mut items = parse_gomod_requires(text, Path::new("go.mod")).unwrap();
-        assert_eq!(items.len(), 3);
+    fn gosum_fills_zip_hashes() {
+        let mv = |p: &str, v: &str| ModuleVersion {
+            path: p.into(),
+            version: v.into(),
+            zip_hash: None,
+        };
+        let mut items = vec![
+            mv("example.com/a", "v1.0.0"),
+            mv("example.com/b", "v1.1.0"),
+            mv("example.com/c", "v0.1.0"),
+        ];
         apply_gosum(
             &mut items,
             "example.com/b v1.1.0 h1:zip=\nexample.com/b v1.1.0/go.mod h1:mod=\n",
         );
         assert_eq!(items[1].zip_hash.as_deref(), Some("h1:zip="));
-        assert_eq!(items[2].path, "example.com/c");
+        assert_eq!(items[0].zip_hash, None);
     }
 }

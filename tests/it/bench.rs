@@ -6,14 +6,11 @@
 //! Tolerance used throughout: latency percentiles within
 //! [injected, injected + 1 s].
 
-#[path = "support/bench_server.rs"]
-mod bench_server;
-
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use bench_server::{Behaviour, start};
+use crate::support::bench_server::{Behaviour, start};
 use serde_json::Value;
 
 /// Generous upper margin over an injected latency, in ms.

@@ -1,3 +1,4 @@
 //! Shared test infrastructure: loopback servers and fixtures.
 
+pub mod bench_server;
 pub mod tls;
