@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod hash;
 mod module_oracle;
 mod sumdb_vectors;
 mod support;
