@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod hash;
 mod module_oracle;
+mod prewarm;
 mod sumdb_vectors;
 mod support;
 mod tls;

@@ -1,0 +1,554 @@
+//! Pre-warming (issue 7): `gomodfetch download` with no arguments (and with
+//! `all`) inside a module or workspace fetches exactly what `go mod download`
+//! fetches. Consumer modules and a module universe are built at test time and
+//! served by a loopback proxy; the real `go` is the oracle.
+//!
+//! Skips when `go` is not on PATH, unless GOMODFETCH_REQUIRE_GO=1 (CI).
+
+mod universe;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gomodfetch::graph::ModuleVersion;
+use gomodfetch::graph::load::{self, BoxFuture, GoModSource, LoadOptions};
+use gomodfetch::graph::workspace::Workspace;
+
+use universe::{Universe, go_mod_text, package_source};
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test-only switch GOMODFETCH_REQUIRE_GO, not configuration"
+)]
+fn go_required() -> bool {
+    std::env::var_os("GOMODFETCH_REQUIRE_GO").is_some_and(|v| v == "1")
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test passes PATH on to the tools it runs with a cleared environment"
+)]
+fn path_var() -> std::ffi::OsString {
+    std::env::var_os("PATH").unwrap_or_default()
+}
+
+fn have_go() -> bool {
+    let ok = Command::new("go")
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || !go_required(),
+        "GOMODFETCH_REQUIRE_GO=1 but `go` is missing"
+    );
+    ok
+}
+
+/// The environment both tools run with: private caches, loopback proxy,
+/// no checksum database (go.sum is complete where it matters).
+fn tool_env(cmd: &mut Command, home: &Path, cache: &Path, proxy: &str, gowork: &str) {
+    cmd.env_clear()
+        .env("PATH", path_var())
+        .env("HOME", home)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
+        .env("GOFLAGS", "-modcacherw")
+        .env("GOPROXY", proxy)
+        .env("GOSUMDB", "off")
+        .env("GONOSUMDB", "*")
+        .env("GOPATH", home.join("gopath"))
+        .env("GOCACHE", home.join("gocache"))
+        .env("GOMODCACHE", cache)
+        .env("GOWORK", gowork)
+        .env("NO_COLOR", "1");
+}
+
+fn go(dir: &Path, home: &Path, cache: &Path, proxy: &str, gowork: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new("go");
+    cmd.args(args).current_dir(dir);
+    tool_env(&mut cmd, home, cache, proxy, gowork);
+    cmd.output().expect("run go")
+}
+
+fn ours(dir: &Path, home: &Path, cache: &Path, proxy: &str, gowork: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomodfetch"));
+    cmd.arg("download").args(args).current_dir(dir);
+    tool_env(&mut cmd, home, cache, proxy, gowork);
+    cmd.output().expect("run gomodfetch")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Every file under `cache/cache/download`, relative, minus the checksum
+/// database's; and every extracted `path@version` directory.
+fn cache_files(cache: &Path) -> BTreeSet<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.insert(rel.display().to_string());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    let dl = cache.join("cache/download");
+    walk(&dl, &dl, &mut out);
+    out.retain(|f| !f.starts_with("sumdb/"));
+    out
+}
+
+/// `path@version` of every `.mod` / `.zip` in Go's download cache.
+fn cached(cache: &Path, ext: &str) -> BTreeSet<String> {
+    cache_files(cache)
+        .into_iter()
+        .filter_map(|f| {
+            let (path, file) = f.split_once("/@v/")?;
+            let version = file.strip_suffix(ext)?;
+            Some(format!("{path}@{version}"))
+        })
+        .collect()
+}
+
+/// A consumer module on disk.
+struct Consumer {
+    path: String,
+    go: Option<String>,
+    require: Vec<(String, String)>,
+    extra: String,
+    imports: Vec<String>,
+}
+
+impl Consumer {
+    fn new(path: &str, go: Option<&str>, require: &[&str], imports: &[&str]) -> Consumer {
+        Consumer {
+            path: path.to_string(),
+            go: go.map(String::from),
+            require: require
+                .iter()
+                .map(|r| {
+                    let (p, v) = r.split_once('@').expect("p@v");
+                    (p.to_string(), v.to_string())
+                })
+                .collect(),
+            extra: String::new(),
+            imports: imports.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn extra(mut self, s: &str) -> Consumer {
+        self.extra = s.to_string();
+        self
+    }
+
+    fn write(&self, dir: &Path, u: &Universe) {
+        std::fs::create_dir_all(dir).unwrap();
+        let gomod = go_mod_text(&self.path, self.go.as_deref(), &self.require) + &self.extra;
+        std::fs::write(dir.join("go.mod"), gomod).unwrap();
+        std::fs::write(dir.join("go.sum"), u.go_sum()).unwrap();
+        let main = package_source("main", &self.imports, true);
+        std::fs::write(dir.join("main.go"), main).unwrap();
+    }
+}
+
+/// A go.mod source reading the universe directly (the library-level check).
+struct UniverseSource(Arc<Universe>);
+
+impl GoModSource for UniverseSource {
+    fn go_mod(&self, m: ModuleVersion) -> BoxFuture<Result<Vec<u8>, String>> {
+        let out = self
+            .0
+            .go_mod(&m.path, &m.version)
+            .ok_or_else(|| format!("{m}: not found"));
+        Box::pin(async move { out })
+    }
+}
+
+/// What gomodfetch's graph says `go mod download [all]` fetches: (`.mod` set, `.zip` set).
+fn library_sets(
+    dir: &Path,
+    gowork: Option<&str>,
+    u: Arc<Universe>,
+    all: bool,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let ws = Arc::new(Workspace::discover(dir, gowork).unwrap());
+        let g = load::load_graph(
+            ws.clone(),
+            Arc::new(UniverseSource(u)),
+            LoadOptions::default(),
+        )
+        .await
+        .unwrap();
+        let set = load::download_set(&ws, &g, all).unwrap();
+        let zips: BTreeSet<String> = set.iter().map(|t| t.actual.to_string()).collect();
+        let mut mods: BTreeSet<String> = g
+            .loaded
+            .iter()
+            .filter(|(_, a)| !a.version.is_empty())
+            .map(|(_, a)| a.to_string())
+            .collect();
+        mods.extend(zips.iter().cloned());
+        (mods, zips)
+    })
+}
+
+struct Scenario {
+    name: &'static str,
+    universe: Universe,
+    /// (relative dir, consumer)
+    consumers: Vec<(&'static str, Consumer)>,
+    go_work: Option<&'static str>,
+    /// Packages to build afterwards (None: the go.mod is not tidy, skip building).
+    build: Option<Vec<&'static str>>,
+    extra_files: Vec<(&'static str, &'static str)>,
+}
+
+impl Scenario {
+    fn setup(&self, root: &Path) -> PathBuf {
+        let dir = root.join("src");
+        for (rel, c) in &self.consumers {
+            let d = if *rel == "." {
+                dir.clone()
+            } else {
+                dir.join(rel)
+            };
+            c.write(&d, &self.universe);
+        }
+        if let Some(w) = self.go_work {
+            std::fs::write(dir.join("go.work"), w).unwrap();
+        }
+        for (rel, content) in &self.extra_files {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+        dir
+    }
+    fn gowork(&self) -> &'static str {
+        if self.go_work.is_some() { "" } else { "off" }
+    }
+}
+
+fn spec_example() -> Scenario {
+    // spec/integrity.md §8.5's worked example.
+    Scenario {
+        name: "pruned",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.17 req=example.com/b@v1.0.0
+             example.com/b@v1.0.0 go=1.17 req=example.com/c@v1.0.0
+             example.com/c@v1.0.0 go=1.17
+             example.com/u@v1.0.0 go=1.16 req=example.com/v@v1.0.0
+             example.com/v@v1.0.0 go=1.17 req=example.com/w@v1.0.0
+             example.com/w@v1.0.0 go=1.17",
+        ),
+        consumers: vec![(
+            ".",
+            Consumer::new(
+                "example.com/main",
+                Some("1.17"),
+                &["example.com/a@v1.0.0", "example.com/u@v1.0.0"],
+                &["example.com/a", "example.com/u"],
+            ),
+        )],
+        go_work: None,
+        build: Some(vec!["./..."]),
+        extra_files: vec![],
+    }
+}
+
+fn unpruned() -> Scenario {
+    Scenario {
+        name: "unpruned-go1.16-with-cycle",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.16 req=example.com/b@v1.0.0 imp=example.com/b
+             example.com/b@v1.0.0 go=1.16 req=example.com/a@v1.0.0 req=example.com/c@v1.1.0
+             example.com/c@v1.0.0 go=1.17
+             example.com/c@v1.1.0 go=1.17 req=example.com/d@v1.0.0
+             example.com/d@v1.0.0
+             example.com/e@v1.0.0 go=1.20 req=example.com/c@v1.0.0",
+        ),
+        consumers: vec![(
+            ".",
+            Consumer::new(
+                "example.com/main",
+                Some("1.16"),
+                &["example.com/a@v1.0.0", "example.com/e@v1.0.0"],
+                &["example.com/a", "example.com/e"],
+            ),
+        )],
+        go_work: None,
+        build: Some(vec!["./..."]),
+        extra_files: vec![],
+    }
+}
+
+fn mvs_higher() -> Scenario {
+    Scenario {
+        name: "mvs-higher-than-direct",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.17 req=example.com/d@v1.1.0 imp=example.com/d
+             example.com/b@v1.0.0 go=1.17 req=example.com/d@v1.2.0 imp=example.com/d
+             example.com/d@v1.1.0 go=1.17
+             example.com/d@v1.2.0 go=1.17 req=example.com/e@v1.0.0
+             example.com/e@v1.0.0 go=1.17",
+        ),
+        consumers: vec![(
+            ".",
+            Consumer::new(
+                "example.com/main",
+                Some("1.21"),
+                &[
+                    "example.com/a@v1.0.0",
+                    "example.com/b@v1.0.0",
+                    "example.com/d@v1.2.0",
+                ],
+                &["example.com/a", "example.com/b"],
+            ),
+        )],
+        go_work: None,
+        build: Some(vec!["./..."]),
+        extra_files: vec![],
+    }
+}
+
+fn untidy_root_raised() -> Scenario {
+    let mut s = mvs_higher();
+    s.name = "untidy-root-raised";
+    s.consumers = vec![(
+        ".",
+        Consumer::new(
+            "example.com/main",
+            Some("1.21"),
+            &[
+                "example.com/a@v1.0.0",
+                "example.com/b@v1.0.0",
+                "example.com/d@v1.1.0",
+            ],
+            &["example.com/a", "example.com/b"],
+        ),
+    )];
+    s.build = None;
+    s
+}
+
+fn replace_exclude() -> Scenario {
+    Scenario {
+        name: "replace-exclude",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.17 req=example.com/x@v1.2.0
+             example.com/x@v1.1.0 go=1.17
+             example.com/x@v1.2.0 go=1.17
+             example.com/r@v1.0.0 go=1.17
+             example.com/fork@v1.5.0 go=1.17
+             example.com/l@v1.0.0 go=1.17",
+        ),
+        consumers: vec![(
+            ".",
+            Consumer::new(
+                "example.com/main",
+                Some("1.17"),
+                &[
+                    "example.com/a@v1.0.0",
+                    "example.com/l@v1.0.0",
+                    "example.com/r@v1.0.0",
+                    "example.com/x@v1.1.0",
+                ],
+                &["example.com/a", "example.com/l", "example.com/r", "example.com/x"],
+            )
+            .extra(
+                "\nexclude example.com/x v1.2.0\n\nreplace example.com/r => example.com/fork v1.5.0\n\nreplace example.com/l => ./local\n",
+            ),
+        )],
+        go_work: None,
+        build: Some(vec!["./..."]),
+        extra_files: vec![
+            ("local/go.mod", "module example.com/l\n\ngo 1.17\n"),
+            ("local/l.go", "package l\n\nfunc F() int { return 1 }\n"),
+        ],
+    }
+}
+
+fn workspace() -> Scenario {
+    Scenario {
+        name: "workspace",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.17 req=example.com/b@v1.0.0
+             example.com/a@v1.1.0 go=1.17 req=example.com/b@v1.1.0
+             example.com/b@v1.0.0 go=1.17 req=example.com/c@v1.0.0
+             example.com/b@v1.1.0 go=1.17 req=example.com/c@v1.1.0
+             example.com/c@v1.0.0 go=1.17
+             example.com/c@v1.1.0 go=1.17
+             example.com/old@v1.0.0 go=1.16 req=example.com/c@v1.0.0",
+        ),
+        consumers: vec![
+            (
+                "x",
+                Consumer::new(
+                    "example.com/x",
+                    Some("1.21"),
+                    &["example.com/a@v1.0.0"],
+                    &["example.com/a"],
+                ),
+            ),
+            (
+                "y",
+                Consumer::new(
+                    "example.com/y",
+                    Some("1.21"),
+                    &["example.com/a@v1.1.0", "example.com/old@v1.0.0"],
+                    &["example.com/a", "example.com/old"],
+                ),
+            ),
+        ],
+        go_work: Some("go 1.21\n\nuse (\n\t./x\n\t./y\n)\n"),
+        build: Some(vec!["example.com/x", "example.com/y"]),
+        extra_files: vec![],
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        spec_example(),
+        unpruned(),
+        mvs_higher(),
+        untidy_root_raised(),
+        replace_exclude(),
+        workspace(),
+    ]
+}
+
+/// The graph (library level) against `go mod download` and `go mod download
+/// all`: the same `.mod` and `.zip` sets in Go's cache.
+#[test]
+fn graph_matches_go_mod_download() {
+    if !have_go() {
+        return;
+    }
+    let mut checked = 0;
+    for s in scenarios() {
+        let universe = Arc::new(s.universe.clone());
+        let proxy = universe.serve(Duration::ZERO);
+        for all in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            // go may rewrite go.mod (it runs with -mod=mod): separate copies.
+            let dir = s.setup(&tmp.path().join("go"));
+            let lib_dir = s.setup(&tmp.path().join("lib"));
+            let cache = tmp.path().join("gocache-mod");
+            let args: &[&str] = if all {
+                &["mod", "download", "all"]
+            } else {
+                &["mod", "download"]
+            };
+            let out = go(&dir, tmp.path(), &cache, &proxy.url, s.gowork(), args);
+            assert!(
+                out.status.success(),
+                "{} go {args:?}: {}",
+                s.name,
+                text(&out)
+            );
+            let gowork = s.go_work.map(|_| "").unwrap_or("off");
+            let (mods, zips) = library_sets(&lib_dir, Some(gowork), universe.clone(), all);
+            assert_eq!(
+                mods,
+                cached(&cache, ".mod"),
+                "{} all={all}: .mod set differs from go's",
+                s.name
+            );
+            assert_eq!(
+                zips,
+                cached(&cache, ".zip"),
+                "{} all={all}: .zip set differs from go's",
+                s.name
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12);
+}
+
+/// The CLI end to end: `gomodfetch download [all]` leaves the same
+/// cache/download files as `go mod download [all]`, and `go build` with
+/// GOPROXY=off then succeeds on gomodfetch's cache.
+#[test]
+#[ignore = "needs the fetcher on main"]
+fn cli_matches_go_mod_download_and_builds_offline() {
+    if !have_go() {
+        return;
+    }
+    for s in scenarios() {
+        let proxy = s.universe.serve(Duration::ZERO);
+        for all in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            let go_dir = s.setup(&tmp.path().join("go"));
+            let our_dir = s.setup(&tmp.path().join("ours"));
+            let go_cache = tmp.path().join("go-modcache");
+            let our_cache = tmp.path().join("our-modcache");
+            let (gargs, oargs): (&[&str], &[&str]) = if all {
+                (&["mod", "download", "all"], &["all"])
+            } else {
+                (&["mod", "download"], &[])
+            };
+            let out = go(
+                &go_dir,
+                tmp.path(),
+                &go_cache,
+                &proxy.url,
+                s.gowork(),
+                gargs,
+            );
+            assert!(out.status.success(), "{} go: {}", s.name, text(&out));
+            let out = ours(
+                &our_dir,
+                tmp.path(),
+                &our_cache,
+                &proxy.url,
+                s.gowork(),
+                oargs,
+            );
+            assert!(
+                out.status.success(),
+                "{} gomodfetch: {}",
+                s.name,
+                text(&out)
+            );
+            let strip_locks = |set: BTreeSet<String>| -> BTreeSet<String> { set };
+            assert_eq!(
+                strip_locks(cache_files(&our_cache)),
+                strip_locks(cache_files(&go_cache)),
+                "{} all={all}: cache/download files differ (left: ours, right: go)",
+                s.name
+            );
+            if let Some(pkgs) = &s.build {
+                let mut args = vec!["build", "-o", "/dev/null"];
+                if pkgs.len() > 1 {
+                    args.truncate(1);
+                }
+                args.extend(pkgs.iter().copied());
+                let out = go(&our_dir, tmp.path(), &our_cache, "off", s.gowork(), &args);
+                assert!(
+                    out.status.success(),
+                    "{} all={all}: go build offline on our cache: {}",
+                    s.name,
+                    text(&out)
+                );
+            }
+        }
+    }
+}
