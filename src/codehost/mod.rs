@@ -1,5 +1,6 @@
 //! Direct mode: repositories, discovery and module zips built from source trees.
 
+pub mod coderepo;
 pub mod discovery;
 pub mod git;
 pub mod govcs;
