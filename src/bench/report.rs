@@ -108,6 +108,8 @@ pub struct TargetReport {
     #[serde(serialize_with = "ordered_map")]
     pub by_endpoint: Vec<(&'static str, Figures)>,
     pub send: SendReport,
+    /// Measured responses by HTTP version (`"HTTP/1.1"`, `"HTTP/2"`).
+    pub protocols: BTreeMap<String, u64>,
     /// Sent but not counted: the reachability probe and the warm-up.
     pub unmeasured_requests: u64,
     /// The first failure of each class, for reading.
@@ -140,6 +142,7 @@ impl TargetReport {
                 queued: 0,
                 max_lag_ms: 0.0,
             },
+            protocols: BTreeMap::new(),
             unmeasured_requests: 0,
             error_examples: BTreeMap::new(),
         };
@@ -162,6 +165,12 @@ impl TargetReport {
                 report.send.queued = run.sends.queued;
                 report.send.max_lag_ms = round(run.sends.max_lag.as_secs_f64() * 1000.0, 3);
                 report.unmeasured_requests = run.unmeasured_requests;
+                report.protocols = run
+                    .recorder
+                    .protocols
+                    .iter()
+                    .map(|(p, n)| ((*p).to_owned(), *n))
+                    .collect();
                 report.error_examples = run
                     .examples
                     .iter()
@@ -299,9 +308,15 @@ impl Report {
                     target.concurrency
                 ),
             };
+            let protocols = target
+                .protocols
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             let _ = writeln!(
                 out,
-                "  {mode}; {:.2} s measured; {} requests not counted (probe, warm-up)",
+                "  {mode}; {protocols}; {:.2} s measured; {} requests not counted (probe, warm-up)",
                 target.total.duration_s, target.unmeasured_requests
             );
             let _ = writeln!(

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 use super::plan::{Endpoint, Plan, join};
 use super::shim;
 use super::stats::{ErrorClass, Outcome, Recorder};
-use crate::net::tls::{TlsError, TrustOptions, root_store};
+use crate::net::tls::{TlsError, TrustOptions, classify_error, client_config, describe_error};
 
 /// A send this much after its scheduled time counts as late or queued.
 /// Tokio's timer has 1 ms granularity; 5 ms leaves room for scheduling noise.
@@ -61,18 +61,8 @@ pub enum ClientError {
 /// One client for the whole run: rustls with the `ring` provider, HTTP/2
 /// negotiated by ALPN, connections reused unless asked otherwise.
 pub fn build_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
-    let roots = root_store(&options.trust)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| {
-            ClientError::Trust(TlsError::NoRoots {
-                searched: e.to_string(),
-            })
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Go's trust rules and verifier; ALPN offers h2 then http/1.1.
+    let tls = client_config(&options.trust)?;
     let mut builder = reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .user_agent(concat!("gomodfetch-bench/", env!("CARGO_PKG_VERSION")))
@@ -394,6 +384,9 @@ fn classify(err: &reqwest::Error) -> ErrorClass {
     if err.is_timeout() {
         return ErrorClass::Timeout;
     }
+    if classify_error(err).is_some() {
+        return ErrorClass::Tls;
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         if e.downcast_ref::<rustls::Error>().is_some() {
@@ -474,6 +467,7 @@ impl Job {
             bytes: 0,
             latency: Duration::ZERO,
             ttfb: None,
+            protocol: None,
             error: None,
         };
         let fail = |mut outcome: Outcome, class, text: String| {
@@ -485,10 +479,13 @@ impl Job {
             Ok(response) => response,
             Err(err) => {
                 let class = classify(&err);
-                return fail(outcome, class, chain(&err.without_url()));
+                // TLS failures in Go's words (`tls: failed to verify …`).
+                let text = describe_error(&err).unwrap_or_else(|| chain(&err.without_url()));
+                return fail(outcome, class, text);
             }
         };
         outcome.ttfb = Some(Instant::now() - start);
+        outcome.protocol = Some(protocol(response.version()));
         let status = response.status();
         let mut kept: Vec<u8> = Vec::new();
         let keep = if endpoint == Endpoint::Zip && status.is_success() {
@@ -558,6 +555,17 @@ impl Job {
                 (outcome, Some(format!("GET {}: {text}", redact(url))))
             }
         }
+    }
+}
+
+fn protocol(version: reqwest::Version) -> &'static str {
+    match version {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_11 => "HTTP/1.1",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "other",
     }
 }
 

@@ -110,6 +110,8 @@ pub struct Outcome {
     pub latency: Duration,
     /// To the response headers, when there were any.
     pub ttfb: Option<Duration>,
+    /// The HTTP version of the response, when there was one.
+    pub protocol: Option<&'static str>,
     pub error: Option<ErrorClass>,
 }
 
@@ -117,10 +119,15 @@ pub struct Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     pub endpoints: [Counters; 4],
+    /// Responses by HTTP version (did HTTP/2 happen?).
+    pub protocols: BTreeMap<&'static str, u64>,
 }
 
 impl Recorder {
     pub fn record(&mut self, outcome: &Outcome) {
+        if let Some(protocol) = outcome.protocol {
+            *self.protocols.entry(protocol).or_default() += 1;
+        }
         let counters = &mut self.endpoints[outcome.endpoint.index()];
         counters.requests += 1;
         counters.bytes += outcome.bytes;
@@ -141,6 +148,9 @@ impl Recorder {
     pub fn merge(&mut self, other: &Recorder) {
         for (mine, theirs) in self.endpoints.iter_mut().zip(&other.endpoints) {
             mine.add(theirs);
+        }
+        for (protocol, n) in &other.protocols {
+            *self.protocols.entry(protocol).or_default() += n;
         }
     }
 
@@ -191,6 +201,7 @@ mod tests {
             bytes: 10,
             latency: Duration::from_millis(ms),
             ttfb: Some(Duration::from_millis(ms / 2)),
+            protocol: Some("HTTP/1.1"),
             error: None,
         }
     }
@@ -210,6 +221,7 @@ mod tests {
             bytes: 0,
             latency: Duration::from_millis(1),
             ttfb: None,
+            protocol: Some("HTTP/1.1"),
             error: Some(ErrorClass::Status(500)),
         });
         a.merge(&b);
@@ -218,6 +230,7 @@ mod tests {
         assert_eq!(total.errors, 1);
         assert_eq!(total.bytes, 1000);
         assert_eq!(total.errors_by_class[&ErrorClass::Status(500)], 1);
+        assert_eq!(a.protocols["HTTP/1.1"], 101);
         let p = Percentiles::of(&total.latency);
         assert!((p.p50 - 50.0).abs() < 0.1, "{p:?}");
         assert!((p.p90 - 90.0).abs() < 0.1, "{p:?}");

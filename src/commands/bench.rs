@@ -57,6 +57,9 @@ pub struct Args {
     /// Run this long before measuring; those requests are not counted.
     #[arg(long, value_name = "D", default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
+    /// Also trust the CA certificates in this PEM file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
     /// Per-request timeout, connect to last byte.
     #[arg(long, value_name = "D", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -180,7 +183,10 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     let client = build_client(&ClientOptions {
         new_connections: args.new_connections,
         timeout: args.timeout,
-        trust: TrustOptions::default(),
+        trust: TrustOptions {
+            extra_ca_files: args.cacert.clone(),
+            ..TrustOptions::default()
+        },
     })?;
     let plan = Arc::new(Plan::new(modules, mix.clone()));
     let verifier = Arc::new(Verifier::new(&plan));

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::support::bench_server::{Behaviour, start};
+use crate::support::tls::{Behind, Case, Pki, start_tls};
 use serde_json::Value;
 
 /// Generous upper margin over an injected latency, in ms.
@@ -277,11 +278,13 @@ fn html_answers_are_errors_not_throughput() {
         "{}",
         run.stderr()
     );
+    // The first failure shown quotes the HTML (which endpoint came first
+    // depends on scheduling).
+    let shown = run.stderr();
     assert!(
-        run.stderr()
-            .contains("version list is not a version: <!doctype html>"),
-        "{}",
-        run.stderr()
+        shown.contains("first bad_body: GET ")
+            && shown.contains("<!doctype html><html><body>Sign in"),
+        "{shown}"
     );
 }
 
@@ -506,4 +509,43 @@ fn from_mirror_and_from_gomod_build_workloads() {
     ]);
     assert!(run.output.status.success(), "{}", run.stderr());
     assert_eq!(u(&run.target(0)["errors"]), 0);
+}
+
+#[test]
+fn https_proxy_is_measured_and_a_bad_certificate_is_not() {
+    let backend = start(Behaviour::default());
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let modules = workload(&dir, TWO_VERSIONS);
+    let (chain, key) = pki.chain(&Case::Good);
+    let good = start_tls(chain, key, Behind::Forward(backend.addr));
+    let (chain, key) = pki.chain(&Case::Expired);
+    let expired = start_tls(chain, key, Behind::Forward(backend.addr));
+    let run = bench(&[
+        "--proxy",
+        &good.url_ip(),
+        "--proxy",
+        &expired.url_ip(),
+        "--cacert",
+        root.to_str().unwrap(),
+        "--modules",
+        modules.to_str().unwrap(),
+        "--requests",
+        "20",
+        "--concurrency",
+        "2",
+        "--warmup",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(run.output.status.code(), Some(1), "{}", run.stderr());
+    let t = run.target(0);
+    assert_eq!(u(&t["requests"]), 20);
+    assert_eq!(u(&t["errors"]), 0, "{t}");
+    assert_eq!(u(&t["protocols"]["HTTP/1.1"]), 20, "{t}");
+    // The expired front never reached the backend: 1 probe + 20 measured.
+    assert_eq!(backend.requests(), 21);
+    let error = run.target(1)["error"].as_str().unwrap();
+    assert!(error.contains("x509: certificate has expired"), "{error}");
 }

@@ -34,6 +34,7 @@ pub struct Behaviour {
 /// A running server.
 pub struct BenchServer {
     pub url: String,
+    pub addr: std::net::SocketAddr,
     count: Arc<AtomicU64>,
 }
 
@@ -87,6 +88,7 @@ pub fn start(behaviour: Behaviour) -> BenchServer {
     let addr = rx.recv().unwrap();
     BenchServer {
         url: format!("http://{addr}/"),
+        addr,
         count,
     }
 }
