@@ -16,6 +16,7 @@ pub mod cache;
 pub mod cli;
 pub mod codehost;
 pub mod commands;
+pub mod doctor;
 pub mod fetch;
 pub mod graph;
 pub mod module;

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod doctor;
 mod hash;
 mod module_oracle;
 mod prewarm;

@@ -110,6 +110,19 @@ impl Ca {
         self.leaf_with(names, None)
     }
 
+    /// A server certificate whose common name is `cn` (not a host name, as
+    /// intercepting proxies do) with `names` as SANs.
+    pub fn leaf_named(&self, cn: &str, names: &[&str]) -> Issued {
+        let key = KeyPair::generate().expect("key");
+        let params = leaf_params(cn, names);
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf");
+        Issued {
+            der: cert.der().clone(),
+            pem: cert.pem(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        }
+    }
+
     /// A server certificate with chosen validity dates.
     pub fn leaf_with(
         &self,
@@ -327,6 +340,48 @@ pub fn start_raw(bytes: &'static [u8]) -> Server {
                 let _ = tcp.read(&mut buf).await;
                 let _ = tcp.write_all(bytes).await;
                 let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    Server {
+        addr,
+        runtime: Some(rt),
+    }
+}
+
+/// Starts an HTTP proxy on 127.0.0.1:0 that accepts every CONNECT and
+/// tunnels it to `backend`, whatever host was asked for (with a TLS front
+/// as backend: an intercepting proxy).
+pub fn start_connect_proxy(backend: SocketAddr) -> Server {
+    let rt = runtime();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    rt.spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(1) => head.push(buf[0]),
+                        _ => return,
+                    }
+                }
+                if !head.starts_with(b"CONNECT ") {
+                    let _ = tcp
+                        .write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                if let Ok(mut up) = TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut up).await;
+                }
             });
         }
     });
