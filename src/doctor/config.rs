@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn bare_word_insecure_invalidates_goproxy() {
         let (plan, findings) = run(Config {
-            goproxy: "https://proxy.example.com,insecure".into(),
+            goproxy: "https://proxy.example.com/,insecure".into(),
             gosumdb: "sum.example.com".into(),
             ..Config::default()
         });
@@ -601,7 +601,7 @@ mod tests {
     fn entries_after_direct_and_inferred_scheme() {
         let (plan, findings) = run(Config {
             goproxy:
-                "proxy.example.com:8080|http://other.example.com,direct,https://never.example.com"
+                "proxy.example.com:8080|http://other.example.com/,direct,https://never.example.com"
                     .into(),
             gosumdb: "off".into(),
             ..Config::default()
@@ -610,7 +610,7 @@ mod tests {
             plan.proxies,
             vec![
                 ("https://proxy.example.com:8080".to_owned(), true),
-                ("http://other.example.com".to_owned(), false)
+                ("http://other.example.com/".to_owned(), false)
             ]
         );
         let c = codes(&findings);
@@ -627,7 +627,7 @@ mod tests {
     #[test]
     fn goinsecure_on_a_proxy_host_and_patterns() {
         let (_, findings) = run(Config {
-            goproxy: "https://proxy.example.com,direct".into(),
+            goproxy: "https://proxy.example.com/,direct".into(),
             goinsecure: "proxy.example.com".into(),
             goprivate: "*".into(),
             gonosumdb: "*".into(),
