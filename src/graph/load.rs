@@ -133,9 +133,18 @@ async fn load_summary(
             match tokio::fs::read(&name).await {
                 Ok(data) => (actual, name.display().to_string(), data),
                 Err(e) => {
+                    // Go: `reading <ShortPath>: open <abs>: <errno text>`.
+                    let short = name
+                        .strip_prefix(ws.root())
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| name.display().to_string());
                     return Outcome::Err {
                         actual,
-                        message: format!("reading {}: {}", name.display(), go_io_error(&e)),
+                        message: format!(
+                            "reading {short}: open {}: {}",
+                            name.display(),
+                            go_io_error(&e)
+                        ),
                     };
                 }
             }

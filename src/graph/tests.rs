@@ -242,3 +242,53 @@ fn go_versions_compare_as_gover() {
     assert_eq!(cmp_version("example.com/a", "", "v9.0.0"), Greater);
     assert_eq!(cmp_version("example.com/a", "none", "v0.0.0"), Less);
 }
+
+#[tokio::test]
+async fn bad_input_errors_as_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A replacement directory without go.mod (Go's wording, checked with go1.26).
+    let ws = workspace(
+        d,
+        "module example.com/m\ngo 1.17\nrequire example.com/l v1.0.0\nreplace example.com/l => ./nope\n",
+    );
+    let err = run(ws, mem(""), false).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "go: example.com/l@v1.0.0 (replaced by ./nope): reading nope/go.mod: open {}/nope/go.mod: no such file or directory",
+            d.display()
+        )
+    );
+    // A dependency go.mod that does not parse (lax: only require/module/go/retract count).
+    let ws = workspace(
+        d,
+        "module example.com/m\ngo 1.17\nrequire example.com/bad v1.0.0\n",
+    );
+    let mut src = HashMap::new();
+    src.insert(
+        ModuleVersion::new("example.com/bad", "v1.0.0"),
+        "module example.com/bad\n\nfoo bar\nrequire x\n".to_string(),
+    );
+    let src = Arc::new(Mem {
+        mods: src,
+        reads: Mutex::new(Vec::new()),
+    });
+    let err = run(ws, src, false).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "go: example.com/bad@v1.0.0: parsing go.mod: go.mod:4: usage: require module/path v1.2.3"
+    );
+    // The main go.mod itself.
+    std::fs::write(d.join("go.mod"), "module example.com/m\nfoo\n").unwrap();
+    let err = Workspace::from_go_mod(&d.join("go.mod"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "go: errors parsing go.mod:\n{}/go.mod:2: unknown directive: foo",
+            d.display()
+        )
+    );
+}

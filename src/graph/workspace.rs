@@ -88,6 +88,24 @@ fn display_replacement(r: &Replacement) -> String {
     }
 }
 
+/// Lexical `filepath.Clean`: drops `.` components and folds `..`.
+pub fn clean(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// modload `toReplaceMap`, with directory targets made absolute against `base`.
 fn replace_map(
     replaces: &[Replace],
@@ -101,9 +119,9 @@ fn replace_map(
             None => {
                 let p = Path::new(&r.new_path);
                 let dir = if p.is_absolute() {
-                    p.to_path_buf()
+                    clean(p)
                 } else {
-                    base.join(p)
+                    clean(&base.join(p))
                 };
                 Replacement::Dir {
                     dir,
@@ -212,7 +230,7 @@ impl Workspace {
             .unwrap_or_default();
         let mut mains: Vec<MainModule> = Vec::new();
         for u in &work.use_ {
-            let dir = base.join(&u.path);
+            let dir = clean(&base.join(&u.path));
             let main = load_main(&dir.join("go.mod"))?;
             if mains.iter().any(|m| m.path == main.path) {
                 return Err(WorkspaceError::DuplicateWorkspaceModule { path: main.path });
@@ -235,6 +253,18 @@ impl Workspace {
             mod_replace,
             exclude,
         })
+    }
+
+    /// The directory `go` would be run from: the go.work's, else the main module's.
+    pub fn root(&self) -> &Path {
+        match &self.work {
+            Some((p, _)) => p.parent().unwrap_or(Path::new(".")),
+            None => self
+                .mains
+                .first()
+                .map(|m| m.dir.as_path())
+                .unwrap_or(Path::new(".")),
+        }
     }
 
     pub fn is_workspace(&self) -> bool {
