@@ -1,3 +1,1112 @@
-//! One module@version end to end (Go's modfetch/fetch.go): cache check, proxy
-//! list, streamed body into a temp file with a size cap, `h1:`, go.sum and
-//! checksum database, commit, extraction. Reports through `Reporter`; never prints.
+//! One module@version end to end, as Go's modfetch/fetch.go and cache.go
+//! do it: cache check, proxy list walk, body streamed into a temp file with
+//! a size cap, `h1:`, the checksum hook ([`SumCheck`]), commit in Go's write
+//! order, extraction. Plus version queries as modload/query.go resolves
+//! them for `go mod download` (spec/integrity.md §6.5-6.6).
+//!
+//! Public API (small on purpose):
+//! - [`Fetcher::new`], [`Fetcher::with_sum_check`];
+//! - [`Fetcher::query`]: `path@query` → [`RevInfo`] (writes `.info`);
+//! - [`Fetcher::go_mod`]: the `.mod` bytes as the cache holds them;
+//! - [`Fetcher::download`]: everything `go mod download` leaves → [`Downloaded`].
+//!
+//! Nothing becomes visible before it is verified: `.mod` is written after
+//! its h1 passed [`SumCheck`]; the zip is renamed into place after its h1
+//! passed and `.ziphash` was written; extraction sits behind `.partial`.
+//! Concurrent calls for one module@version in this process share one
+//! download; across processes Go's `<v>.lock` serialises. Never prints.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use crate::cache::atomic;
+use crate::cache::extract::{self, ExtractError};
+use crate::cache::layout::{Layout, LayoutError};
+use crate::cache::lock;
+use crate::net::client::Client;
+use crate::proxy::protocol::{self, RevInfo};
+use crate::proxy::route::{Candidate, Router, Walk};
+use crate::repo::{BoxFuture, Repo, RepoError};
+use crate::report::Reporter;
+use crate::settings::{CacheDirError, Settings};
+use crate::shim as module;
+use crate::shim as dirhash;
+
+/// Which hash a [`SumCheck`] is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SumKind {
+    /// The module zip's `h1:` (go.sum line `path version h1:...`).
+    Zip,
+    /// The go.mod's `h1:` (go.sum line `path version/go.mod h1:...`).
+    GoMod,
+}
+
+/// A checksum verification failure (text as the checker words it, e.g.
+/// Go's `verifying m@v: checksum mismatch` block).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct SumError {
+    pub message: String,
+}
+
+/// THE checksum hook (go.sum + checksum database), called with the h1 of a
+/// freshly downloaded `.mod` or zip before anything of it becomes visible in
+/// the cache. The sumdb/go.sum code implements this trait and is wired in
+/// with [`Fetcher::with_sum_check`]. An error aborts the module; nothing is
+/// written.
+pub trait SumCheck: Send + Sync {
+    fn check<'a>(
+        &'a self,
+        path: &'a str,
+        version: &'a str,
+        kind: SumKind,
+        h1: &'a str,
+    ) -> BoxFuture<'a, Result<(), SumError>>;
+}
+
+/// The default: accept everything, as `GOSUMDB=off` with no go.sum does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSumCheck;
+
+impl SumCheck for NoSumCheck {
+    fn check<'a>(
+        &'a self,
+        _path: &'a str,
+        _version: &'a str,
+        _kind: SumKind,
+        _h1: &'a str,
+    ) -> BoxFuture<'a, Result<(), SumError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// What `go mod download` reports for one module (paths in the cache).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub path: String,
+    pub version: String,
+    pub info: PathBuf,
+    pub go_mod: PathBuf,
+    pub zip: PathBuf,
+    pub dir: PathBuf,
+    /// The zip's `h1:`.
+    pub sum: String,
+    /// The go.mod's `h1:`.
+    pub go_mod_sum: String,
+}
+
+/// What a download did, step by step, and the error that stopped it.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub info: Option<PathBuf>,
+    pub go_mod: Option<PathBuf>,
+    pub go_mod_sum: Option<String>,
+    pub zip: Option<PathBuf>,
+    pub sum: Option<String>,
+    pub dir: Option<PathBuf>,
+    pub error: Option<FetchError>,
+}
+
+/// The cause of a failed fetch.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchErrorKind {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error(transparent)]
+    CacheDir(#[from] CacheDirError),
+    #[error(transparent)]
+    Sum(#[from] SumError),
+    /// A zip entry outside `<path>@<version>/`.
+    #[error("zip for {module} has unexpected file {name}")]
+    UnexpectedFile { module: String, name: String },
+    /// The zip could not be read or hashed.
+    #[error("{0}")]
+    BadZip(String),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A query no version satisfies.
+    #[error("no matching versions for query {0:?}")]
+    NoMatch(String),
+    #[error("invalid semantic version {version:?} in range {query:?}")]
+    BadRange { version: String, query: String },
+    #[error("ambiguous semantic version {version:?} in range {query:?}")]
+    AmbiguousRange { version: String, query: String },
+    #[error("can't query version \"patch\" of module {0}: no existing version is required")]
+    NoPatchBase(String),
+    /// A revision query answered with a version that is not valid for the path.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How Go words the module context of an error (x/mod `ModuleError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// `path@version: cause`
+    Version,
+    /// `path@version: invalid version: cause` (a non-canonical query failed)
+    InvalidVersion,
+    /// `module path: cause` (version lists, queries that match nothing)
+    Module,
+    /// `cause` alone (zip content, checksum, extraction errors carry their own)
+    Bare,
+}
+
+/// A failed fetch of `path@version`, worded as Go's `ModuleError`.
+#[derive(Debug, Clone)]
+pub struct FetchError {
+    pub path: String,
+    /// The version or query.
+    pub version: String,
+    pub context: Context,
+    pub kind: Arc<FetchErrorKind>,
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (path, version, kind) = (&self.path, &self.version, &self.kind);
+        match self.context {
+            Context::Version => write!(f, "{path}@{version}: {kind}"),
+            Context::InvalidVersion => {
+                let noun = if module::is_pseudo_version(version) {
+                    "pseudo-version"
+                } else {
+                    "version"
+                };
+                write!(f, "{path}@{version}: invalid {noun}: {kind}")
+            }
+            Context::Module => write!(f, "module {path}: {kind}"),
+            Context::Bare => write!(f, "{kind}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.kind.as_ref())
+    }
+}
+
+impl FetchError {
+    /// An error in `path@version` context; causes that carry their own
+    /// wording (zip content, checksums, extraction, cache dir) stay bare.
+    fn new(path: &str, version: &str, kind: impl Into<FetchErrorKind>) -> Self {
+        let kind = kind.into();
+        let context = match &kind {
+            FetchErrorKind::UnexpectedFile { .. }
+            | FetchErrorKind::BadZip(_)
+            | FetchErrorKind::Sum(_)
+            | FetchErrorKind::Extract(_)
+            | FetchErrorKind::CacheDir(_)
+            | FetchErrorKind::Io { .. } => Context::Bare,
+            FetchErrorKind::NoMatch(_) => Context::Module,
+            _ => Context::Version,
+        };
+        Self {
+            path: path.to_string(),
+            version: version.to_string(),
+            context,
+            kind: Arc::new(kind),
+        }
+    }
+
+    fn with_context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Whether the cause is Go's not-found class.
+    pub fn is_not_found(&self) -> bool {
+        matches!(&*self.kind, FetchErrorKind::Repo(e) if e.is_not_found())
+    }
+}
+
+fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> FetchErrorKind + 'a {
+    move |source| FetchErrorKind::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+type Key = (String, String);
+type ModCell = Arc<OnceCell<Result<Vec<u8>, FetchError>>>;
+
+/// Fetches modules into one GOMODCACHE through one GOPROXY list.
+pub struct Fetcher {
+    layout: Result<Layout, CacheDirError>,
+    router: Router,
+    reporter: Arc<dyn Reporter>,
+    sums: Arc<dyn SumCheck>,
+    modcacherw: bool,
+    downloads: Mutex<HashMap<Key, Arc<OnceCell<Outcome>>>>,
+    mods: Mutex<HashMap<Key, ModCell>>,
+}
+
+impl Fetcher {
+    /// A fetcher for `settings`, sending requests through `client` and
+    /// progress to `reporter`. Checksums are not checked until
+    /// [`Fetcher::with_sum_check`] installs a checker.
+    pub fn new(settings: &Settings, client: Client, reporter: Arc<dyn Reporter>) -> Self {
+        let vendor = settings.goflags.mod_mode.as_deref() == Some("vendor");
+        Self {
+            layout: settings.cache_root().map(Layout::new),
+            router: Router::new(client, &settings.goproxy, &settings.gonoproxy, vendor),
+            reporter,
+            sums: Arc::new(NoSumCheck),
+            modcacherw: settings.goflags.modcacherw,
+            downloads: Mutex::default(),
+            mods: Mutex::default(),
+        }
+    }
+
+    /// Installs the checksum checker (go.sum / checksum database).
+    pub fn with_sum_check(mut self, sums: Arc<dyn SumCheck>) -> Self {
+        self.sums = sums;
+        self
+    }
+
+    /// The cache layout, or Go's error for a missing/relative cache dir.
+    pub fn layout(&self) -> Result<&Layout, CacheDirError> {
+        self.layout.as_ref().map_err(Clone::clone)
+    }
+
+    fn layout_for(&self, path: &str, version: &str) -> Result<&Layout, FetchError> {
+        self.layout().map_err(|e| FetchError::new(path, version, e))
+    }
+
+    // ---- .info -------------------------------------------------------------
+
+    /// `Stat` through the cache (`cachingRepo.Stat`): a canonical version's
+    /// `.info` is read from disk when present; otherwise asked of the proxy
+    /// list and written under the resolved version.
+    async fn stat(&self, path: &str, rev: &str) -> Result<RevInfo, FetchError> {
+        let layout = self.layout_for(path, rev)?;
+        if module::canonical_module_version(rev) == rev
+            && let Ok(file) = layout.file(path, rev, "info")
+            && let Ok(data) = tokio::fs::read(&file).await
+            && let Ok(info) = protocol::parse_info(&data)
+            && info.version == rev
+        {
+            return Ok(info);
+        }
+        let owned = rev.to_string();
+        let info = self
+            .router
+            .try_proxies(path, &move |r: &dyn Repo| r.stat(owned.clone()))
+            .await
+            .map_err(|e| {
+                let err = FetchError::new(path, rev, e);
+                if module::canonical_module_version(rev) != rev {
+                    err.with_context(Context::InvalidVersion)
+                } else {
+                    err
+                }
+            })?;
+        self.write_info(path, &info).await?;
+        Ok(info)
+    }
+
+    async fn write_info(&self, path: &str, info: &RevInfo) -> Result<(), FetchError> {
+        let layout = self.layout_for(path, &info.version)?;
+        let file = layout
+            .file(path, &info.version, "info")
+            .map_err(|e| FetchError::new(path, &info.version, e))?;
+        if tokio::fs::metadata(&file).await.is_ok() {
+            return Ok(());
+        }
+        let data = protocol::cache_info_bytes(info);
+        let f2 = file.clone();
+        blocking(move || atomic::write_file(&f2, &data))
+            .await
+            .map_err(io_err("write", &file))
+            .map_err(|e| FetchError::new(path, &info.version, e))
+    }
+
+    /// `InfoFile`: the `.info` of a canonical version and its cache path.
+    pub async fn info_file(
+        &self,
+        path: &str,
+        version: &str,
+    ) -> Result<(RevInfo, PathBuf), FetchError> {
+        let info = self.stat(path, version).await?;
+        let file = self
+            .layout_for(path, version)?
+            .file(path, version, "info")
+            .map_err(|e| FetchError::new(path, version, e))?;
+        if tokio::fs::metadata(&file).await.is_err() {
+            self.write_info(path, &info).await?;
+        }
+        Ok((info, file))
+    }
+
+    // ---- .mod --------------------------------------------------------------
+
+    /// The `.mod` of a canonical version as the cache holds it: read from
+    /// the cache, or fetched, checked by [`SumCheck`] and written.
+    pub async fn go_mod(&self, path: &str, version: &str) -> Result<Vec<u8>, FetchError> {
+        let cell = {
+            let mut map = self.mods.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry((path.to_string(), version.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| self.go_mod_uncached(path, version))
+            .await
+            .clone()
+    }
+
+    async fn go_mod_uncached(&self, path: &str, version: &str) -> Result<Vec<u8>, FetchError> {
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        let file = self
+            .layout_for(path, version)?
+            .file(path, version, "mod")
+            .map_err(|e| wrap(e.into()))?;
+        if let Ok(data) = tokio::fs::read(&file).await
+            && !data.starts_with(b"//vgo 0.0.")
+        {
+            return Ok(data);
+        }
+        let owned = version.to_string();
+        let data = self
+            .router
+            .try_proxies(path, &move |r: &dyn Repo| r.go_mod(owned.clone()))
+            .await
+            .map_err(|e| wrap(e.into()))?;
+        let h1 = dirhash::hash_go_mod(&data);
+        self.sums
+            .check(path, version, SumKind::GoMod, &h1)
+            .await
+            .map_err(|e| wrap(e.into()))?;
+        let (f2, d2) = (file.clone(), data.clone());
+        blocking(move || atomic::write_file(&f2, &d2))
+            .await
+            .map_err(|e| wrap(io_err("write", &file)(e)))?;
+        Ok(data)
+    }
+
+    // ---- zip and extraction -------------------------------------------------
+
+    /// Everything `go mod download path@version` does for a canonical
+    /// version: `.info`, `.mod`, zip + `.ziphash`, extracted tree.
+    pub async fn download(&self, path: &str, version: &str) -> Result<Downloaded, FetchError> {
+        let outcome = self.download_outcome(path, version).await;
+        match outcome.error {
+            Some(e) => Err(e),
+            None => Ok(Downloaded {
+                path: path.to_string(),
+                version: version.to_string(),
+                info: outcome.info.unwrap_or_default(),
+                go_mod: outcome.go_mod.unwrap_or_default(),
+                zip: outcome.zip.unwrap_or_default(),
+                dir: outcome.dir.unwrap_or_default(),
+                sum: outcome.sum.unwrap_or_default(),
+                go_mod_sum: outcome.go_mod_sum.unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Like [`Fetcher::download`], but keeps what was done before a failure
+    /// (`go mod download -json` reports `Info`/`GoMod`/... next to `Error`).
+    /// Concurrent calls for one module@version share one download.
+    pub async fn download_outcome(&self, path: &str, version: &str) -> Outcome {
+        let cell = {
+            let mut map = self.downloads.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry((path.to_string(), version.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| async {
+            let mut out = Outcome::default();
+            if let Err(e) = self.download_steps(path, version, &mut out).await {
+                out.error = Some(e);
+            }
+            out
+        })
+        .await
+        .clone()
+    }
+
+    async fn download_steps(
+        &self,
+        path: &str,
+        version: &str,
+        out: &mut Outcome,
+    ) -> Result<(), FetchError> {
+        // Same order as modcmd/download.go `DownloadModule`.
+        let (_, info) = self.info_file(path, version).await?;
+        out.info = Some(info);
+        let go_mod_bytes = self.go_mod(path, version).await?;
+        let layout = self.layout_for(path, version)?;
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        out.go_mod = Some(
+            layout
+                .file(path, version, "mod")
+                .map_err(|e| wrap(e.into()))?,
+        );
+        out.go_mod_sum = Some(dirhash::hash_go_mod(&go_mod_bytes));
+        let zip = self.download_zip(path, version).await?;
+        out.zip = Some(zip.clone());
+        let ziphash = layout
+            .file(path, version, "ziphash")
+            .map_err(|e| wrap(e.into()))?;
+        if let Ok(data) = blocking({
+            let z = ziphash.clone();
+            move || lock::read_shared(&z)
+        })
+        .await
+        {
+            out.sum = Some(String::from_utf8_lossy(&data).trim().to_string());
+        }
+        out.dir = Some(self.extract(path, version, &zip).await?);
+        Ok(())
+    }
+
+    /// `DownloadZip`: the zip in the cache, downloading it if needed.
+    async fn download_zip(&self, path: &str, version: &str) -> Result<PathBuf, FetchError> {
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        let layout = self.layout_for(path, version)?;
+        let zipfile = layout
+            .file(path, version, "zip")
+            .map_err(|e| wrap(e.into()))?;
+        let ziphash = layout
+            .file(path, version, "ziphash")
+            .map_err(|e| wrap(e.into()))?;
+        if exists(&zipfile).await && exists(&ziphash).await {
+            return Ok(zipfile);
+        }
+        let lockfile = layout
+            .file(path, version, "lock")
+            .map_err(|e| wrap(e.into()))?;
+        let dir = zipfile.parent().map(Path::to_path_buf).unwrap_or_default();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| wrap(io_err("mkdir", &dir)(e)))?;
+        let _guard = acquire(&lockfile)
+            .await
+            .map_err(|e| wrap(io_err("lock", &lockfile)(e)))?;
+        // Re-check: another process may have finished while we waited.
+        let zip_exists = exists(&zipfile).await;
+        if zip_exists && exists(&ziphash).await {
+            return Ok(zipfile);
+        }
+        let base = file_name(&zipfile);
+        {
+            let (d, b) = (dir.clone(), base.clone());
+            let _ = blocking(move || {
+                atomic::remove_stale_temps(&d, &b);
+                Ok(())
+            })
+            .await;
+        }
+        if zip_exists {
+            // A zip without its hash: re-hash it, no network (Go's hashZip).
+            self.hash_and_commit(path, version, &zipfile, &zipfile, &ziphash)
+                .await?;
+            return Ok(zipfile);
+        }
+        let (file, tmp) = {
+            let (d, b) = (dir.clone(), base.clone());
+            blocking(move || atomic::temp_file(&d, &b))
+                .await
+                .map_err(|e| wrap(io_err("create temp file in", &dir)(e)))?
+        };
+        let result = self
+            .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp)
+            .await;
+        let result = match result {
+            Ok(()) => {
+                self.hash_and_commit(path, version, &tmp, &zipfile, &ziphash)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result.map(|()| zipfile)
+    }
+
+    /// Walks the proxy list streaming the zip into `file` (rewound between
+    /// entries), then checks the entry-name prefixes (Go's `downloadZip`).
+    async fn fetch_zip_into(
+        &self,
+        path: &str,
+        version: &str,
+        mut file: tokio::fs::File,
+        tmp: &Path,
+    ) -> Result<(), FetchError> {
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        let id = self.reporter.on_start(path, version, None);
+        let reporter = self.reporter.clone();
+        let progress = move |n: u64| reporter.on_progress(id, n);
+        let mut walk = Walk::default();
+        let mut ok = false;
+        let candidates = self.router.candidates(path).map_err(|e| wrap(e.into()));
+        let candidates = match candidates {
+            Ok(c) => c,
+            Err(e) => {
+                self.reporter.on_finish(id);
+                return Err(e);
+            }
+        };
+        for (candidate, fall_back_on_error, kind) in candidates {
+            let err = match candidate {
+                Candidate::Fail(e) => e,
+                Candidate::Repo(repo) => {
+                    use tokio::io::AsyncSeekExt;
+                    let _ = file.set_len(0).await;
+                    let _ = file.seek(std::io::SeekFrom::Start(0)).await;
+                    match repo.zip(version, &mut file, tmp, &progress).await {
+                        Ok(_) => {
+                            ok = true;
+                            break;
+                        }
+                        Err(e) => e,
+                    }
+                }
+            };
+            if !walk.record(err, kind, fall_back_on_error) {
+                break;
+            }
+        }
+        self.reporter.on_finish(id);
+        if !ok {
+            return Err(wrap(walk.finish().into()));
+        }
+        use tokio::io::AsyncWriteExt;
+        file.flush()
+            .await
+            .map_err(|e| wrap(io_err("write", tmp)(e)))?;
+        drop(file);
+        let (p, v, t) = (path.to_string(), version.to_string(), tmp.to_path_buf());
+        let names = blocking(move || zip_names(&t))
+            .await
+            .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?;
+        let prefix = format!("{p}@{v}/");
+        if let Some(bad) = names.into_iter().find(|n| !n.starts_with(&prefix)) {
+            return Err(wrap(FetchErrorKind::UnexpectedFile {
+                module: format!("{p}@{v}"),
+                name: bad,
+            }));
+        }
+        Ok(())
+    }
+
+    /// `hashZip` + rename: h1 of `src`, [`SumCheck`], `.ziphash`, then the
+    /// zip into place (when `src` is a temp file).
+    async fn hash_and_commit(
+        &self,
+        path: &str,
+        version: &str,
+        src: &Path,
+        zipfile: &Path,
+        ziphash: &Path,
+    ) -> Result<(), FetchError> {
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        let s = src.to_path_buf();
+        let h1 = blocking(move || {
+            dirhash::hash_zip(&s).map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .await
+        .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?;
+        self.sums
+            .check(path, version, SumKind::Zip, &h1)
+            .await
+            .map_err(|e| wrap(e.into()))?;
+        let (zh, h) = (ziphash.to_path_buf(), h1.clone());
+        blocking(move || atomic::write_locked(&zh, h.as_bytes()))
+            .await
+            .map_err(|e| wrap(io_err("write", ziphash)(e)))?;
+        if src != zipfile {
+            let (s, z) = (src.to_path_buf(), zipfile.to_path_buf());
+            blocking(move || std::fs::rename(&s, &z))
+                .await
+                .map_err(|e| wrap(io_err("rename", zipfile)(e)))?;
+        }
+        Ok(())
+    }
+
+    /// `Download`'s extraction (`DownloadDir` check, then `unzip` under the lock).
+    async fn extract(
+        &self,
+        path: &str,
+        version: &str,
+        zipfile: &Path,
+    ) -> Result<PathBuf, FetchError> {
+        let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
+        let layout = self.layout_for(path, version)?;
+        let dir = layout
+            .module_dir(path, version)
+            .map_err(|e| wrap(e.into()))?;
+        let partial = layout
+            .file(path, version, "partial")
+            .map_err(|e| wrap(e.into()))?;
+        let ziphash = layout
+            .file(path, version, "ziphash")
+            .map_err(|e| wrap(e.into()))?;
+        let lockfile = layout
+            .file(path, version, "lock")
+            .map_err(|e| wrap(e.into()))?;
+        if is_complete(&dir, &partial, &ziphash).await {
+            return Ok(dir);
+        }
+        let _guard = acquire(&lockfile)
+            .await
+            .map_err(|e| wrap(io_err("lock", &lockfile)(e)))?;
+        if is_complete(&dir, &partial, &ziphash).await {
+            return Ok(dir);
+        }
+        let (d, pa, p, v, z, rw) = (
+            dir.clone(),
+            partial.clone(),
+            path.to_string(),
+            version.to_string(),
+            zipfile.to_path_buf(),
+            self.modcacherw,
+        );
+        tokio::task::spawn_blocking(move || extract::extract(&d, &pa, &p, &v, &z, rw))
+            .await
+            .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?
+            .map_err(|e| wrap(e.into()))?;
+        Ok(dir)
+    }
+
+    // ---- queries -------------------------------------------------------------
+
+    /// Resolves `path@query` as `go mod download` does (modload/query.go
+    /// `queryProxy` with no current version and retractions allowed-checked).
+    pub async fn query(&self, path: &str, query: &str) -> Result<RevInfo, FetchError> {
+        let err = |k: FetchErrorKind| FetchError::new(path, query, k);
+        let matcher = match Matcher::new(path, query) {
+            Ok(m) => m,
+            Err(QueryKind::Revision) => return self.stat_query(path, query).await,
+            Err(QueryKind::Bad(k)) => return Err(err(*k)),
+        };
+        if matcher.can_stat {
+            return self.stat_query(path, query).await;
+        }
+        let lines = self
+            .router
+            .try_proxies(path, &|r: &dyn Repo| r.versions())
+            .await
+            .map_err(|e| {
+                // Proxy errors are worded `module path: ...` (versionError
+                // with no version); synthetic ones get the query.
+                let http = matches!(e, RepoError::Http(_) | RepoError::InvalidResponse { .. });
+                let e = err(e.into());
+                if http {
+                    e.with_context(Context::Module)
+                } else {
+                    e
+                }
+            })?;
+        let versions = protocol::tagged_versions(&lines, &matcher.prefix);
+        let retracted = self.retractions(path, &versions).await;
+        let allowed = |v: &str| {
+            !retracted
+                .iter()
+                .any(|(lo, hi)| module::compare(lo, v).is_le() && module::compare(v, hi).is_le())
+        };
+        let (releases, prereleases) = self
+            .filter_versions(path, &matcher, &versions, &allowed)
+            .await?;
+        let pick = if matcher.prefer_lower {
+            releases.first().or(prereleases.first())
+        } else {
+            releases.last().or(prereleases.last())
+        };
+        if let Some(v) = pick {
+            return self.stat(path, v).await;
+        }
+        if matcher.may_use_latest {
+            let latest = self
+                .router
+                .try_proxies(path, &|r: &dyn Repo| {
+                    let lines = lines.clone();
+                    Box::pin(async move {
+                        match r.latest().await? {
+                            Some(info) => Ok(info),
+                            None => match protocol::latest_from_list(&lines) {
+                                Some(v) => r.stat(v).await,
+                                None => Err(RepoError::NoCommits),
+                            },
+                        }
+                    })
+                })
+                .await;
+            match latest {
+                Ok(info) => {
+                    if matcher.allows(&info.version) && allowed(&info.version) {
+                        // `@latest`'s JSON is what Go stores as `<v>.info`.
+                        self.write_info(path, &info).await?;
+                        return Ok(info);
+                    }
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(err(e.into())),
+            }
+        }
+        Err(err(FetchErrorKind::NoMatch(query.to_string())))
+    }
+
+    /// A query answered by `.info` directly (exact versions, revisions).
+    async fn stat_query(&self, path: &str, query: &str) -> Result<RevInfo, FetchError> {
+        match self.stat(path, query).await {
+            Ok(info) => {
+                if module::check(path, &info.version).is_err() {
+                    return Err(FetchError::new(
+                        path,
+                        query,
+                        FetchErrorKind::Invalid(format!(
+                            "invalid version: {} is not valid for module path {path}",
+                            info.version
+                        )),
+                    ));
+                }
+                Ok(info)
+            }
+            Err(first) => {
+                let canonical = module::canonical_module_version(query);
+                if !canonical.is_empty() && canonical != query {
+                    match self.stat(path, &canonical).await {
+                        Ok(info) => return Ok(info),
+                        Err(e) if !e.is_not_found() => return Err(e),
+                        Err(_) => {}
+                    }
+                }
+                Err(first)
+            }
+        }
+    }
+
+    /// `filterVersions`, including the `+incompatible` rule.
+    async fn filter_versions(
+        &self,
+        path: &str,
+        matcher: &Matcher,
+        versions: &[String],
+        allowed: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<(Vec<String>, Vec<String>), FetchError> {
+        let mut need_incompatible = matcher.prefer_incompatible;
+        let mut last_compatible: Option<&str> = None;
+        let (mut releases, mut prereleases) = (Vec::new(), Vec::new());
+        for v in versions {
+            if !matcher.allows(v) || !allowed(v) {
+                continue;
+            }
+            if !need_incompatible {
+                if !v.ends_with("+incompatible") {
+                    last_compatible = Some(v);
+                } else if let Some(last) = last_compatible {
+                    let has_go_mod = match self.go_mod(path, last).await {
+                        Ok(data) => data != legacy_go_mod(path).as_bytes(),
+                        Err(e) => return Err(e),
+                    };
+                    if has_go_mod {
+                        break;
+                    }
+                    need_incompatible = true;
+                }
+            }
+            if module::is_prerelease(v) {
+                prereleases.push(v.clone());
+            } else {
+                releases.push(v.clone());
+            }
+        }
+        Ok((releases, prereleases))
+    }
+
+    /// Retracted intervals, from the go.mod of the latest version ignoring
+    /// retractions (`checkRetractions`). Load errors retract nothing.
+    async fn retractions(&self, path: &str, versions: &[String]) -> Vec<(String, String)> {
+        let latest = versions
+            .iter()
+            .rev()
+            .find(|v| !module::is_prerelease(v))
+            .or(versions.last());
+        let Some(latest) = latest else {
+            return Vec::new();
+        };
+        match self.go_mod(path, latest).await {
+            Ok(data) => parse_retractions(&data),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The go.mod Go synthesizes for a module without one (`LegacyGoMod`).
+fn legacy_go_mod(path: &str) -> String {
+    format!("module {path}\n")
+}
+
+/// TEMPORARY minimal `retract` reader until module::modfile lands: single
+/// versions and `[lo, hi]` intervals, one per line or in a block.
+fn parse_retractions(data: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(data);
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for raw in text.lines() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        let body = if in_block {
+            if line == ")" {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("retract") {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_block = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        let body = body.replace('"', "");
+        if let Some(inner) = body.strip_prefix('[').and_then(|b| b.strip_suffix(']')) {
+            if let Some((lo, hi)) = inner.split_once(',') {
+                out.push((lo.trim().to_string(), hi.trim().to_string()));
+            }
+        } else if !body.is_empty() {
+            out.push((body.clone(), body));
+        }
+    }
+    out
+}
+
+enum QueryKind {
+    Revision,
+    Bad(Box<FetchErrorKind>),
+}
+
+/// `newQueryMatcher` for a module with no current version.
+struct Matcher {
+    prefix: String,
+    filter: Filter,
+    can_stat: bool,
+    prefer_lower: bool,
+    may_use_latest: bool,
+    prefer_incompatible: bool,
+}
+
+enum Filter {
+    All,
+    Lt(String),
+    Le(String),
+    Gt(String),
+    Ge(String),
+    Eq(String),
+}
+
+fn is_prefix_version(v: &str) -> bool {
+    // `gover.ModIsPrefix`: v1 or v1.2 (no patch).
+    module::is_valid(v) && v.matches('.').count() < 2 && !v.contains(['-', '+'])
+}
+
+fn path_major(path: &str) -> Option<String> {
+    let last = path.rsplit('/').next()?;
+    (last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit()))
+        .then(|| last.to_string())
+}
+
+fn matches_major(path: &str, v: &str) -> bool {
+    module::check(path, &module::canonical_module_version(v)).is_ok()
+        || path_major(path).is_some_and(|m| module::major(v) == m)
+}
+
+impl Matcher {
+    fn new(path: &str, query: &str) -> Result<Self, QueryKind> {
+        let mut m = Matcher {
+            prefix: String::new(),
+            filter: Filter::All,
+            can_stat: false,
+            prefer_lower: false,
+            may_use_latest: false,
+            prefer_incompatible: false,
+        };
+        let bad = |v: &str| {
+            QueryKind::Bad(Box::new(FetchErrorKind::BadRange {
+                version: v.into(),
+                query: query.into(),
+            }))
+        };
+        let ambiguous = |v: &str| {
+            QueryKind::Bad(Box::new(FetchErrorKind::AmbiguousRange {
+                version: v.into(),
+                query: query.into(),
+            }))
+        };
+        let range = |rest: &str| -> Result<String, QueryKind> {
+            if module::is_valid(rest) {
+                Ok(rest.to_string())
+            } else {
+                Err(bad(rest))
+            }
+        };
+        if query == "latest" || query == "upgrade" {
+            m.may_use_latest = true;
+        } else if query == "patch" {
+            return Err(QueryKind::Bad(Box::new(FetchErrorKind::NoPatchBase(
+                path.into(),
+            ))));
+        } else if let Some(v) = query.strip_prefix("<=") {
+            let v = range(v)?;
+            if is_prefix_version(&v) {
+                return Err(ambiguous(&v));
+            }
+            m.prefer_incompatible = !matches_major(path, &v);
+            m.filter = Filter::Le(v);
+        } else if let Some(v) = query.strip_prefix('<') {
+            let v = range(v)?;
+            m.prefer_incompatible = !matches_major(path, &v);
+            m.filter = Filter::Lt(v);
+        } else if let Some(v) = query.strip_prefix(">=") {
+            let v = range(v)?;
+            m.prefer_incompatible = !matches_major(path, &v);
+            m.filter = Filter::Ge(v);
+            m.prefer_lower = true;
+        } else if let Some(v) = query.strip_prefix('>') {
+            let v = range(v)?;
+            if is_prefix_version(&v) {
+                return Err(ambiguous(&v));
+            }
+            m.prefer_incompatible = !matches_major(path, &v);
+            m.filter = Filter::Gt(v);
+            m.prefer_lower = true;
+        } else if module::is_valid(query) {
+            if is_prefix_version(query) {
+                m.prefix = format!("{query}.");
+                m.filter = Filter::Ge(query.to_string());
+            } else {
+                m.can_stat = true;
+                m.prefix = module::canonical(query);
+                m.filter = Filter::Eq(query.to_string());
+            }
+            m.prefer_incompatible = !matches_major(path, query);
+        } else {
+            return Err(QueryKind::Revision);
+        }
+        Ok(m)
+    }
+
+    /// `allowsVersion` without the retraction part.
+    fn allows(&self, v: &str) -> bool {
+        if !v.starts_with(&self.prefix) {
+            return false;
+        }
+        let c = |w: &str| module::compare(v, w);
+        match &self.filter {
+            Filter::All => true,
+            Filter::Lt(w) => c(w).is_lt(),
+            Filter::Le(w) => c(w).is_le(),
+            Filter::Gt(w) => c(w).is_gt(),
+            Filter::Ge(w) => c(w).is_ge(),
+            Filter::Eq(w) => c(w).is_eq(),
+        }
+    }
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+async fn acquire(lockfile: &Path) -> std::io::Result<lock::FileLock> {
+    let p = lockfile.to_path_buf();
+    blocking(move || lock::lock_exclusive(&p)).await
+}
+
+async fn exists(path: &Path) -> bool {
+    tokio::fs::metadata(path).await.is_ok()
+}
+
+/// `DownloadDir`: the directory exists, `.partial` does not, `.ziphash` does.
+async fn is_complete(dir: &Path, partial: &Path, ziphash: &Path) -> bool {
+    tokio::fs::metadata(dir).await.is_ok_and(|m| m.is_dir())
+        && !exists(partial).await
+        && exists(ziphash).await
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The entry names of a zip's central directory.
+fn zip_names(path: &Path) -> std::io::Result<Vec<String>> {
+    let file = std::fs::File::open(path)?;
+    let archive =
+        zip::ZipArchive::new(file).map_err(|e| std::io::Error::other(format!("zip: {e}")))?;
+    archive
+        .file_names()
+        .map(|r| {
+            r.map(|c| c.into_owned())
+                .map_err(|e| std::io::Error::other(format!("zip: {e}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retract_lines() {
+        let r = parse_retractions(
+            b"module m\nretract v1.0.1 // bad\nretract [v1.1.0, v1.1.5]\nretract (\n\t\"v1.2.0\"\n\t[v1.3.0,v1.3.1]\n)\n",
+        );
+        assert_eq!(
+            r,
+            vec![
+                ("v1.0.1".into(), "v1.0.1".into()),
+                ("v1.1.0".into(), "v1.1.5".into()),
+                ("v1.2.0".into(), "v1.2.0".into()),
+                ("v1.3.0".into(), "v1.3.1".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn matcher_rules() {
+        let m = Matcher::new("example.com/m", "v1.2").ok().unwrap();
+        assert!(m.allows("v1.2.3") && !m.allows("v1.20.0") && !m.allows("v1.2.0-pre"));
+        let m = Matcher::new("example.com/m", "<v1.3.0").ok().unwrap();
+        assert!(m.allows("v1.2.9") && !m.allows("v1.3.0"));
+        assert!(matches!(
+            Matcher::new("example.com/m", "<=v1.2"),
+            Err(QueryKind::Bad(k)) if matches!(*k, FetchErrorKind::AmbiguousRange { .. })
+        ));
+        assert!(matches!(
+            Matcher::new("example.com/m", "master"),
+            Err(QueryKind::Revision)
+        ));
+        assert!(
+            Matcher::new("example.com/m", "v1.2.3")
+                .ok()
+                .unwrap()
+                .can_stat
+        );
+    }
+}

@@ -1,1 +1,678 @@
-//! The one HTTP client of a run: rustls, proxies, timeouts, connection reuse, redirects that drop credentials across hosts.
+//! The one HTTP client of a run (Go's cmd/go/internal/web, in
+//! `DefaultSecurity` mode as used for proxies): rustls with our own trust
+//! store (`net::tls`), HTTP/2 when offered, connection reuse, environment
+//! proxies, redirects (at most 10, never from https to http), credentials
+//! from .netrc attached only to https requests to their own host, retries
+//! of transient failures (`net::retry`), bodies read with a size cap, and
+//! `file://` URLs read from disk. Errors carry Go's texts
+//! (spec/fetch-protocol.md §3.3, §6).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::net::netrc::{self, NetrcLine};
+use crate::net::redact::SafeUrl;
+use crate::net::retry::{self, RetryPolicy, Transience};
+use crate::net::tls::{self, TrustOptions};
+use crate::settings::HttpProxyEnv;
+
+/// Lines Go prints for `-x` (`# get URL`, `# get URL: 200 OK (0.012s)`).
+pub type TraceFn = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How the client is built.
+#[derive(Clone, Default)]
+pub struct ClientOptions {
+    pub trust: TrustOptions,
+    pub netrc: Option<PathBuf>,
+    pub http_proxy: HttpProxyEnv,
+    pub retry: RetryPolicy,
+    /// `-x`: receives Go-style request trace lines.
+    pub trace: Option<TraceFn>,
+}
+
+/// A failure to fetch a URL. `Display` follows Go's wording.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// A response other than 200 (or a synthetic one for `file://`).
+    #[error("reading {url}: {}", status_message(.status, .reason, .detail, .file_error))]
+    Status {
+        url: SafeUrl,
+        status: u16,
+        reason: String,
+        /// The server's plain-text explanation, formatted as Go does.
+        detail: String,
+        /// For `file://`: the OS error (`no such file or directory`).
+        file_error: Option<String>,
+    },
+    /// No response: connection, TLS, timeout, redirect policy...
+    #[error("Get \"{url}\": {message}")]
+    Transport { url: SafeUrl, message: String },
+    /// The body broke off or could not be read.
+    #[error("read {url}: {message}")]
+    Body { url: SafeUrl, message: String },
+    /// The body exceeded its cap.
+    #[error("reading {url}: response body too large (more than {limit} bytes)")]
+    TooLarge { url: SafeUrl, limit: u64 },
+    /// Credentials in a plain http URL.
+    #[error("refusing to pass credentials to insecure URL: {url}")]
+    InsecureCredentials { url: SafeUrl },
+    /// A scheme other than http, https, file.
+    #[error("unsupported scheme: {url}")]
+    UnsupportedScheme { url: SafeUrl },
+    /// Local I/O while writing a body to disk.
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn status_message(status: &u16, reason: &str, detail: &str, file_error: &Option<String>) -> String {
+    if !detail.is_empty() {
+        let sep = if detail.contains('\n') { "\n\t" } else { " " };
+        return format!("{status} {reason}\n\tserver response:{sep}{detail}");
+    }
+    if let Some(err) = file_error {
+        return err.clone();
+    }
+    format!("{status} {reason}")
+}
+
+impl HttpError {
+    /// Whether Go counts this as "not found" (404/410, missing file):
+    /// the only errors a `,` in GOPROXY falls through on.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::Status {
+                status: 404 | 410,
+                ..
+            }
+        )
+    }
+
+    fn transience(&self) -> Transience {
+        match self {
+            Self::Status { status, .. } => retry::status_transience(*status),
+            Self::Transport { .. } | Self::Body { .. } => Transience::Transient,
+            _ => Transience::Permanent,
+        }
+    }
+}
+
+/// Shared HTTP client. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    netrc: Arc<Vec<NetrcLine>>,
+    retry: RetryPolicy,
+    trace: Option<TraceFn>,
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientBuildError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("building the HTTP client: {0}")]
+    Reqwest(#[from] reqwest::Error),
+}
+
+const MAX_REDIRECTS: usize = 10;
+
+impl Client {
+    /// Builds the client. The trust store is loaded lazily by rustls' config
+    /// here, once per run.
+    pub fn new(options: ClientOptions) -> Result<Self, ClientBuildError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = match tls::root_store(&options.trust) {
+            Ok(roots) => roots,
+            // No system roots at all is fine as long as nothing uses https;
+            // a handshake then fails with an unknown-authority error.
+            Err(_) => rustls::RootCertStore::empty(),
+        };
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ClientBuildError::Tls(tls_other(e)))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let redirect = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error("stopped after 10 redirects");
+            }
+            let secure_start = attempt
+                .previous()
+                .first()
+                .is_some_and(|u| u.scheme() == "https");
+            if secure_start && attempt.url().scheme() != "https" {
+                let from = attempt
+                    .previous()
+                    .last()
+                    .map(|u| SafeUrl::new(u.clone()).to_string())
+                    .unwrap_or_default();
+                let to = SafeUrl::new(attempt.url().clone()).to_string();
+                return attempt.error(format!(
+                    "redirected from secure URL {from} to insecure URL {to}"
+                ));
+            }
+            attempt.follow()
+        });
+        let proxy_env = options.http_proxy.clone();
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .redirect(redirect)
+            .user_agent("Go-http-client/1.1")
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .no_proxy();
+        if proxy_env.http_proxy.is_some() || proxy_env.https_proxy.is_some() {
+            builder = builder.proxy(reqwest::Proxy::custom(move |url| {
+                proxy_for(&proxy_env, url)
+            }));
+        }
+        let netrc = options
+            .netrc
+            .as_deref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| netrc::parse(&t))
+            .unwrap_or_default();
+        Ok(Self {
+            inner: builder.build()?,
+            netrc: Arc::new(netrc),
+            retry: options.retry,
+            trace: options.trace,
+        })
+    }
+
+    fn trace(&self, line: String) {
+        if let Some(t) = &self.trace {
+            t(&line);
+        }
+    }
+
+    /// GETs `url` into memory, at most `limit` bytes.
+    pub async fn get_bytes(&self, url: &url::Url, limit: u64) -> Result<Vec<u8>, HttpError> {
+        let mut buf = Vec::new();
+        self.get_with_retry(url, limit, &mut Sink::Memory(&mut buf), &|_| {})
+            .await?;
+        Ok(buf)
+    }
+
+    /// GETs `url` into `file` (rewound and truncated before each attempt),
+    /// at most `limit` bytes; `progress` sees each chunk's length.
+    pub async fn get_to_file(
+        &self,
+        url: &url::Url,
+        file: &mut tokio::fs::File,
+        path: &Path,
+        limit: u64,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<u64, HttpError> {
+        let mut sink = Sink::File { file, path, len: 0 };
+        self.get_with_retry(url, limit, &mut sink, progress).await?;
+        Ok(sink.len())
+    }
+
+    async fn get_with_retry(
+        &self,
+        url: &url::Url,
+        limit: u64,
+        sink: &mut Sink<'_>,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<(), HttpError> {
+        let mut attempt = 0;
+        loop {
+            sink.reset().await?;
+            let mut retry_after = None;
+            let result = self
+                .get_once(url, limit, sink, progress, &mut retry_after)
+                .await;
+            match result {
+                Err(err)
+                    if err.transience() == Transience::Transient
+                        && attempt < self.retry.max_retries =>
+                {
+                    attempt += 1;
+                    let delay = self.retry.delay(attempt, retry_after, rand::random());
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_once(
+        &self,
+        url: &url::Url,
+        limit: u64,
+        sink: &mut Sink<'_>,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        retry_after: &mut Option<u64>,
+    ) -> Result<(), HttpError> {
+        let safe = SafeUrl::new(url.clone());
+        match url.scheme() {
+            "file" => return get_file(url, limit, sink, progress).await,
+            "http" if url.password().is_some() || !url.username().is_empty() => {
+                self.trace(format!("# get {safe}: insecure credentials"));
+                return Err(HttpError::InsecureCredentials { url: safe });
+            }
+            "http" | "https" => {}
+            _ => return Err(HttpError::UnsupportedScheme { url: safe }),
+        }
+        let start = Instant::now();
+        self.trace(format!("# get {safe}"));
+        let mut request = self.inner.get(url.clone());
+        if url.scheme() == "https"
+            && url.password().is_none()
+            && let Some(host) = url.host_str()
+        {
+            let key = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            };
+            if let Some(line) = netrc::lookup(&self.netrc, &key) {
+                request = request.basic_auth(&line.login, Some(&line.password));
+            }
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(err) => {
+                let message = transport_message(&err);
+                self.trace(format!("# get {safe}: {message}"));
+                return Err(HttpError::Transport { url: safe, message });
+            }
+        };
+        let status = response.status();
+        let reason = status.canonical_reason().unwrap_or("").to_string();
+        self.trace(format!(
+            "# get {safe}: {} {reason} ({:.3}s)",
+            status.as_u16(),
+            start.elapsed().as_secs_f64()
+        ));
+        if status.as_u16() != 200 {
+            *retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry::parse_retry_after);
+            let plain = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(is_plain_text_utf8);
+            let detail = if plain {
+                let body = read_capped(response, 64 << 10).await;
+                format_error_detail(&body)
+            } else {
+                String::new()
+            };
+            return Err(HttpError::Status {
+                url: safe,
+                status: status.as_u16(),
+                reason,
+                detail,
+                file_error: None,
+            });
+        }
+        if let Some(len) = response.content_length()
+            && len > limit
+        {
+            return Err(HttpError::TooLarge { url: safe, limit });
+        }
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| HttpError::Body {
+                url: safe.clone(),
+                message: body_message(&e),
+            })?;
+            if sink.len() + chunk.len() as u64 > limit {
+                return Err(HttpError::TooLarge { url: safe, limit });
+            }
+            sink.write(&chunk).await?;
+            progress(chunk.len() as u64);
+        }
+        Ok(())
+    }
+}
+
+fn tls_other(e: rustls::Error) -> tls::TlsError {
+    tls::TlsError::NoRoots {
+        searched: e.to_string(),
+    }
+}
+
+/// Where a body goes.
+enum Sink<'a> {
+    Memory(&'a mut Vec<u8>),
+    File {
+        file: &'a mut tokio::fs::File,
+        path: &'a Path,
+        len: u64,
+    },
+}
+
+impl Sink<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Sink::Memory(buf) => buf.len() as u64,
+            Sink::File { len, .. } => *len,
+        }
+    }
+
+    async fn reset(&mut self) -> Result<(), HttpError> {
+        match self {
+            Sink::Memory(buf) => buf.clear(),
+            Sink::File { file, path, len } => {
+                if *len > 0 {
+                    use tokio::io::AsyncSeekExt;
+                    let wrap = |source| HttpError::Write {
+                        path: path.to_path_buf(),
+                        source,
+                    };
+                    file.set_len(0).await.map_err(wrap)?;
+                    file.seek(std::io::SeekFrom::Start(0)).await.map_err(wrap)?;
+                    *len = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, data: &[u8]) -> Result<(), HttpError> {
+        match self {
+            Sink::Memory(buf) => buf.extend_from_slice(data),
+            Sink::File { file, path, len } => {
+                file.write_all(data)
+                    .await
+                    .map_err(|source| HttpError::Write {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                *len += data.len() as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn get_file(
+    url: &url::Url,
+    limit: u64,
+    sink: &mut Sink<'_>,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<(), HttpError> {
+    let safe = SafeUrl::new(url.clone());
+    let path = PathBuf::from(
+        percent_encoding::percent_decode_str(url.path())
+            .decode_utf8_lossy()
+            .into_owned(),
+    );
+    let status = |status: u16, reason: &str, err: &std::io::Error| HttpError::Status {
+        url: safe.clone(),
+        status,
+        reason: reason.to_string(),
+        detail: String::new(),
+        file_error: Some(os_error_text(err)),
+    };
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(status(404, "Not Found", &e));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(status(403, "Forbidden", &e));
+        }
+        Err(e) => {
+            return Err(HttpError::Body {
+                url: safe,
+                message: os_error_text(&e),
+            });
+        }
+    };
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        use tokio::io::AsyncReadExt;
+        let n = file.read(&mut buf).await.map_err(|e| HttpError::Body {
+            url: safe.clone(),
+            message: os_error_text(&e),
+        })?;
+        if n == 0 {
+            return Ok(());
+        }
+        if sink.len() + n as u64 > limit {
+            return Err(HttpError::TooLarge { url: safe, limit });
+        }
+        sink.write(&buf[..n]).await?;
+        progress(n as u64);
+    }
+}
+
+/// The OS error as Go prints it (`no such file or directory`), without
+/// Rust's ` (os error 2)` suffix.
+pub fn os_error_text(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    // Go's messages are lower case ("no such file or directory").
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),
+        None => text,
+    }
+}
+
+fn transport_message(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    // reqwest's outer text repeats the URL; keep the causes.
+    if parts.len() > 1 {
+        parts.remove(0);
+    }
+    if err.is_timeout() {
+        parts.push("timeout".into());
+    }
+    parts.join(": ")
+}
+
+fn body_message(err: &reqwest::Error) -> String {
+    let text = transport_message(err);
+    if text.is_empty() {
+        "unexpected EOF".into()
+    } else {
+        text
+    }
+}
+
+async fn read_capped(response: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        out.extend_from_slice(&chunk);
+        if out.len() >= cap {
+            out.truncate(cap);
+            break;
+        }
+    }
+    out
+}
+
+/// `text/plain` with charset absent, utf-8 or us-ascii (web/http.go).
+fn is_plain_text_utf8(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != "text/plain" {
+        return false;
+    }
+    for param in parts {
+        if let Some((k, v)) = param.split_once('=')
+            && k.trim().eq_ignore_ascii_case("charset")
+        {
+            let v = v.trim().trim_matches('"').to_ascii_lowercase();
+            return v == "utf-8" || v == "us-ascii";
+        }
+    }
+    true
+}
+
+const MAX_ERROR_DETAIL_LINES: usize = 8;
+const MAX_ERROR_DETAIL_BYTES: usize = MAX_ERROR_DETAIL_LINES * 81;
+
+/// web/api.go `formatErrorDetail`: up to the first blank line, at most 8
+/// lines and 648 bytes, nothing at all for non-UTF-8 or control characters.
+pub fn format_error_detail(body: &[u8]) -> String {
+    let Ok(s) = std::str::from_utf8(body) else {
+        return String::new();
+    };
+    if s.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return String::new();
+    }
+    let mut detail = String::new();
+    for (i, line) in s.split('\n').enumerate() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if i > 0 {
+            detail.push_str("\n\t");
+        }
+        if i >= MAX_ERROR_DETAIL_LINES {
+            detail.push_str("[Truncated: too many lines.]");
+            break;
+        }
+        if detail.len() + line.len() > MAX_ERROR_DETAIL_BYTES {
+            detail.push_str("[Truncated: too long.]");
+            break;
+        }
+        detail.push_str(line);
+    }
+    detail
+}
+
+/// net/http `ProxyFromEnvironment` for one URL: loopback never proxied;
+/// NO_PROXY entries (`*`, host, `.suffix`, `host:port`) exempt a host.
+fn proxy_for(env: &HttpProxyEnv, url: &url::Url) -> Option<String> {
+    let proxy = match url.scheme() {
+        "https" => env.https_proxy.clone(),
+        "http" => env.http_proxy.clone(),
+        _ => None,
+    }?;
+    let host = url
+        .host_str()?
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    if host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    {
+        return None;
+    }
+    if let Some(no_proxy) = &env.no_proxy {
+        for entry in no_proxy.split([',', ' ']).filter(|e| !e.is_empty()) {
+            let entry = entry.to_ascii_lowercase();
+            if entry == "*" {
+                return None;
+            }
+            let (entry_host, entry_port) = match entry.rsplit_once(':') {
+                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h.to_string(), Some(p)),
+                _ => (entry.clone(), None),
+            };
+            if let Some(p) = entry_port
+                && url
+                    .port_or_known_default()
+                    .map(|x| x.to_string())
+                    .as_deref()
+                    != Some(p)
+            {
+                continue;
+            }
+            let bare = entry_host.trim_start_matches('.');
+            if host == bare || host.ends_with(&format!(".{bare}")) {
+                return None;
+            }
+        }
+    }
+    if proxy.contains("://") {
+        Some(proxy)
+    } else {
+        Some(format!("http://{proxy}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_detail_as_go() {
+        assert_eq!(format_error_detail(b"not found: x\n\nmore"), "not found: x");
+        assert_eq!(format_error_detail(b"a\nb\n"), "a\n\tb");
+        assert_eq!(format_error_detail(b"\x1b[31mred"), "");
+        let many = "l\n".repeat(20);
+        assert!(format_error_detail(many.as_bytes()).ends_with("[Truncated: too many lines.]"));
+        let long = "x".repeat(700);
+        assert_eq!(
+            format_error_detail(long.as_bytes()),
+            "[Truncated: too long.]"
+        );
+    }
+
+    #[test]
+    fn plain_text_rule() {
+        assert!(is_plain_text_utf8("text/plain"));
+        assert!(is_plain_text_utf8("text/plain; charset=UTF-8"));
+        assert!(!is_plain_text_utf8("text/plain; charset=latin1"));
+        assert!(!is_plain_text_utf8("text/html"));
+    }
+
+    #[test]
+    fn proxy_env_rules() {
+        let env = HttpProxyEnv {
+            https_proxy: Some("proxy.example.com:3128".into()),
+            http_proxy: None,
+            no_proxy: Some("skip.example.com,.corp.example.com".into()),
+        };
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            proxy_for(&env, &u("https://a.example.com/x")).as_deref(),
+            Some("http://proxy.example.com:3128")
+        );
+        assert_eq!(proxy_for(&env, &u("https://127.0.0.1:8080/x")), None);
+        assert_eq!(proxy_for(&env, &u("https://skip.example.com/x")), None);
+        assert_eq!(proxy_for(&env, &u("https://a.corp.example.com/x")), None);
+        assert_eq!(proxy_for(&env, &u("http://a.example.com/x")), None);
+    }
+
+    #[test]
+    fn status_error_text() {
+        let e = HttpError::Status {
+            url: SafeUrl::new(url::Url::parse("http://127.0.0.1:1/m/@v/v1.0.0.info").unwrap()),
+            status: 500,
+            reason: "Internal Server Error".into(),
+            detail: "boom".into(),
+            file_error: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading http://127.0.0.1:1/m/@v/v1.0.0.info: 500 Internal Server Error\n\tserver response: boom"
+        );
+        assert!(!e.is_not_found());
+    }
+}

@@ -1,1 +1,145 @@
-//! `try_proxies`: walk the proxy list, fall through on not-found (or any error after `|`), rank the errors as Go does (spec/fetch-protocol.md §3).
+//! `try_proxies`: walk the GOPROXY list for one operation on one module,
+//! fall through on not-found (or on any error after `|`), and report the
+//! error Go would report when every entry fails (modfetch/proxy.go
+//! `TryProxies`, modfetch/repo.go `lookup`; spec/fetch-protocol.md §2.1, §3).
+//!
+//! Every operation (`.info`, `.mod`, `.zip`, list, latest) starts again at
+//! the first entry: nothing is remembered between operations.
+
+use crate::net::client::Client;
+use crate::proxy::http::ProxyRepo;
+use crate::proxy::list::{self, Entry, ProxyListError, ProxySpec};
+use crate::repo::{BoxFuture, Repo, RepoError};
+
+/// One operation on a repository (e.g. `|r| r.stat(rev)`).
+pub type RepoOp<'f, T> =
+    dyn for<'a> Fn(&'a dyn Repo) -> BoxFuture<'a, Result<T, RepoError>> + Sync + 'f;
+
+/// What an entry of the list gives for one module path.
+pub enum Candidate {
+    /// A repository to ask.
+    Repo(Box<dyn Repo>),
+    /// A synthetic failure (`off`, GONOPROXY exclusions, direct not available).
+    Fail(RepoError),
+}
+
+/// How an entry ranks its errors (`TryProxies`' ranks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Direct,
+    NoProxy,
+    Other,
+}
+
+/// Resolves GOPROXY entries into repositories for a module path.
+#[derive(Clone)]
+pub struct Router {
+    specs: Result<Vec<ProxySpec>, ProxyListError>,
+    gonoproxy: String,
+    client: Client,
+    vendor: bool,
+}
+
+impl Router {
+    /// Parses GOPROXY once; an invalid list fails every operation later.
+    pub fn new(client: Client, goproxy: &str, gonoproxy: &str, mod_vendor: bool) -> Self {
+        Self {
+            specs: list::parse(goproxy, gonoproxy),
+            gonoproxy: gonoproxy.to_string(),
+            client,
+            vendor: mod_vendor,
+        }
+    }
+
+    /// The entries for `path`, in order, each with its fall-back mode and kind
+    /// (modfetch/repo.go `lookup`, table in spec §2.1).
+    pub fn candidates(&self, path: &str) -> Result<Vec<(Candidate, bool, EntryKind)>, RepoError> {
+        if self.vendor {
+            return Err(RepoError::Vendor);
+        }
+        let specs = self
+            .specs
+            .as_ref()
+            .map_err(|e| RepoError::ProxyList(e.clone()))?;
+        let private = crate::shim::match_prefix_patterns(&self.gonoproxy, path);
+        let mut out = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (candidate, kind) = match &spec.entry {
+                Entry::NoProxy if private => (
+                    Candidate::Fail(RepoError::DirectUnavailable { path: path.into() }),
+                    EntryKind::NoProxy,
+                ),
+                Entry::NoProxy => (Candidate::Fail(RepoError::UseProxy), EntryKind::NoProxy),
+                Entry::Direct => (
+                    Candidate::Fail(RepoError::DirectUnavailable { path: path.into() }),
+                    EntryKind::Direct,
+                ),
+                Entry::Off if private => (Candidate::Fail(RepoError::NoProxy), EntryKind::Other),
+                Entry::Off => (Candidate::Fail(RepoError::Off), EntryKind::Other),
+                Entry::Url(_) if private => (Candidate::Fail(RepoError::NoProxy), EntryKind::Other),
+                Entry::Url(base) => (
+                    match ProxyRepo::new(self.client.clone(), base.clone(), path) {
+                        Ok(repo) => Candidate::Repo(Box::new(repo)),
+                        Err(e) => Candidate::Fail(e),
+                    },
+                    EntryKind::Other,
+                ),
+            };
+            out.push((candidate, spec.fall_back_on_error, kind));
+        }
+        Ok(out)
+    }
+
+    /// Runs `op` against each entry until one succeeds (`TryProxies`).
+    pub async fn try_proxies<T>(&self, path: &str, op: &RepoOp<'_, T>) -> Result<T, RepoError> {
+        let mut walk = Walk::default();
+        for (candidate, fall_back_on_error, kind) in self.candidates(path)? {
+            let err = match candidate {
+                Candidate::Fail(err) => err,
+                Candidate::Repo(repo) => match op(repo.as_ref()).await {
+                    Ok(v) => return Ok(v),
+                    Err(err) => err,
+                },
+            };
+            if !walk.record(err, kind, fall_back_on_error) {
+                break;
+            }
+        }
+        Err(walk.finish())
+    }
+}
+
+/// The error bookkeeping of one walk.
+#[derive(Default)]
+pub struct Walk {
+    best: Option<RepoError>,
+    rank: u8,
+}
+
+const NOT_EXIST_RANK: u8 = 0;
+const PROXY_RANK: u8 = 1;
+const DIRECT_RANK: u8 = 2;
+
+impl Walk {
+    /// Records a failed entry; returns whether the walk goes on.
+    pub fn record(&mut self, err: RepoError, kind: EntryKind, fall_back_on_error: bool) -> bool {
+        let not_found = err.is_not_found();
+        let is_use_proxy = matches!(err, RepoError::UseProxy);
+        if kind == EntryKind::Direct || (kind == EntryKind::NoProxy && !is_use_proxy) {
+            self.best = Some(err);
+            self.rank = DIRECT_RANK;
+        } else if self.rank <= PROXY_RANK && !not_found {
+            self.best = Some(err);
+            self.rank = PROXY_RANK;
+        } else if self.rank == NOT_EXIST_RANK {
+            self.best = Some(err);
+        }
+        fall_back_on_error || not_found
+    }
+
+    /// The error to report.
+    pub fn finish(self) -> RepoError {
+        self.best
+            .unwrap_or(RepoError::ProxyList(ProxyListError::NoEntries))
+    }
+}
