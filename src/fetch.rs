@@ -26,13 +26,13 @@ use crate::cache::atomic;
 use crate::cache::extract::{self, ExtractError};
 use crate::cache::layout::{Layout, LayoutError};
 use crate::cache::lock;
+use crate::module::{path as modpath, pseudo, version as semver};
 use crate::net::client::Client;
 use crate::proxy::protocol::{self, RevInfo};
 use crate::proxy::route::{Candidate, Router, Walk};
 use crate::repo::{BoxFuture, Repo, RepoError};
 use crate::report::Reporter;
 use crate::settings::{CacheDirError, Settings};
-use crate::shim as module;
 use crate::shim as dirhash;
 
 /// Which hash a [`SumCheck`] is asked about.
@@ -179,7 +179,7 @@ impl std::fmt::Display for FetchError {
         match self.context {
             Context::Version => write!(f, "{path}@{version}: {kind}"),
             Context::InvalidVersion => {
-                let noun = if module::is_pseudo_version(version) {
+                let noun = if pseudo::is_pseudo_version(version) {
                     "pseudo-version"
                 } else {
                     "version"
@@ -296,7 +296,7 @@ impl Fetcher {
     /// list and written under the resolved version.
     async fn stat(&self, path: &str, rev: &str) -> Result<RevInfo, FetchError> {
         let layout = self.layout_for(path, rev)?;
-        if module::canonical_module_version(rev) == rev
+        if semver::canonical_module_version(rev) == rev
             && let Ok(file) = layout.file(path, rev, "info")
             && let Ok(data) = tokio::fs::read(&file).await
             && let Ok(info) = protocol::parse_info(&data)
@@ -311,7 +311,7 @@ impl Fetcher {
             .await
             .map_err(|e| {
                 let err = FetchError::new(path, rev, e);
-                if module::canonical_module_version(rev) != rev {
+                if semver::canonical_module_version(rev) != rev {
                     err.with_context(Context::InvalidVersion)
                 } else {
                     err
@@ -720,7 +720,7 @@ impl Fetcher {
         let allowed = |v: &str| {
             !retracted
                 .iter()
-                .any(|(lo, hi)| module::compare(lo, v).is_le() && module::compare(v, hi).is_le())
+                .any(|(lo, hi)| semver::compare(lo, v).is_le() && semver::compare(v, hi).is_le())
         };
         let (releases, prereleases) = self
             .filter_versions(path, &matcher, &versions, &allowed)
@@ -768,7 +768,7 @@ impl Fetcher {
     async fn stat_query(&self, path: &str, query: &str) -> Result<RevInfo, FetchError> {
         match self.stat(path, query).await {
             Ok(info) => {
-                if module::check(path, &info.version).is_err() {
+                if modpath::check(path, &info.version).is_err() {
                     return Err(FetchError::new(
                         path,
                         query,
@@ -781,7 +781,7 @@ impl Fetcher {
                 Ok(info)
             }
             Err(first) => {
-                let canonical = module::canonical_module_version(query);
+                let canonical = semver::canonical_module_version(query);
                 if !canonical.is_empty() && canonical != query {
                     match self.stat(path, &canonical).await {
                         Ok(info) => return Ok(info),
@@ -823,7 +823,7 @@ impl Fetcher {
                     need_incompatible = true;
                 }
             }
-            if module::is_prerelease(v) {
+            if semver::is_prerelease(v) {
                 prereleases.push(v.clone());
             } else {
                 releases.push(v.clone());
@@ -838,7 +838,7 @@ impl Fetcher {
         let latest = versions
             .iter()
             .rev()
-            .find(|v| !module::is_prerelease(v))
+            .find(|v| !semver::is_prerelease(v))
             .or(versions.last());
         let Some(latest) = latest else {
             return Vec::new();
@@ -855,40 +855,13 @@ fn legacy_go_mod(path: &str) -> String {
     format!("module {path}\n")
 }
 
-/// TEMPORARY minimal `retract` reader until module::modfile lands: single
-/// versions and `[lo, hi]` intervals, one per line or in a block.
+/// The `retract` intervals of a dependency's go.mod (lax parse: malformed
+/// lines are ignored, as Go does for dependencies).
 fn parse_retractions(data: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(data);
-    let mut out = Vec::new();
-    let mut in_block = false;
-    for raw in text.lines() {
-        let line = raw.split("//").next().unwrap_or("").trim();
-        let body = if in_block {
-            if line == ")" {
-                in_block = false;
-                continue;
-            }
-            line
-        } else if let Some(rest) = line.strip_prefix("retract") {
-            let rest = rest.trim();
-            if rest == "(" {
-                in_block = true;
-                continue;
-            }
-            rest
-        } else {
-            continue;
-        };
-        let body = body.replace('"', "");
-        if let Some(inner) = body.strip_prefix('[').and_then(|b| b.strip_suffix(']')) {
-            if let Some((lo, hi)) = inner.split_once(',') {
-                out.push((lo.trim().to_string(), hi.trim().to_string()));
-            }
-        } else if !body.is_empty() {
-            out.push((body.clone(), body));
-        }
+    match crate::module::modfile::parse_lax("go.mod", data) {
+        Ok(file) => file.retract.into_iter().map(|r| (r.low, r.high)).collect(),
+        Err(_) => Vec::new(),
     }
-    out
 }
 
 enum QueryKind {
@@ -917,7 +890,7 @@ enum Filter {
 
 fn is_prefix_version(v: &str) -> bool {
     // `gover.ModIsPrefix`: v1 or v1.2 (no patch).
-    module::is_valid(v) && v.matches('.').count() < 2 && !v.contains(['-', '+'])
+    semver::is_valid(v) && v.matches('.').count() < 2 && !v.contains(['-', '+'])
 }
 
 fn path_major(path: &str) -> Option<String> {
@@ -927,8 +900,8 @@ fn path_major(path: &str) -> Option<String> {
 }
 
 fn matches_major(path: &str, v: &str) -> bool {
-    module::check(path, &module::canonical_module_version(v)).is_ok()
-        || path_major(path).is_some_and(|m| module::major(v) == m)
+    modpath::check(path, &semver::canonical_module_version(v)).is_ok()
+        || path_major(path).is_some_and(|m| semver::major(v) == m)
 }
 
 impl Matcher {
@@ -954,7 +927,7 @@ impl Matcher {
             }))
         };
         let range = |rest: &str| -> Result<String, QueryKind> {
-            if module::is_valid(rest) {
+            if semver::is_valid(rest) {
                 Ok(rest.to_string())
             } else {
                 Err(bad(rest))
@@ -990,13 +963,13 @@ impl Matcher {
             m.prefer_incompatible = !matches_major(path, &v);
             m.filter = Filter::Gt(v);
             m.prefer_lower = true;
-        } else if module::is_valid(query) {
+        } else if semver::is_valid(query) {
             if is_prefix_version(query) {
                 m.prefix = format!("{query}.");
                 m.filter = Filter::Ge(query.to_string());
             } else {
                 m.can_stat = true;
-                m.prefix = module::canonical(query);
+                m.prefix = semver::canonical(query);
                 m.filter = Filter::Eq(query.to_string());
             }
             m.prefer_incompatible = !matches_major(path, query);
@@ -1011,7 +984,7 @@ impl Matcher {
         if !v.starts_with(&self.prefix) {
             return false;
         }
-        let c = |w: &str| module::compare(v, w);
+        let c = |w: &str| semver::compare(v, w);
         match &self.filter {
             Filter::All => true,
             Filter::Lt(w) => c(w).is_lt(),
@@ -1075,7 +1048,7 @@ mod tests {
     #[test]
     fn retract_lines() {
         let r = parse_retractions(
-            b"module m\nretract v1.0.1 // bad\nretract [v1.1.0, v1.1.5]\nretract (\n\t\"v1.2.0\"\n\t[v1.3.0,v1.3.1]\n)\n",
+            b"module m\n\nretract v1.0.1 // bad\nretract [v1.1.0, v1.1.5]\nretract (\n\t\"v1.2.0\"\n\t[v1.3.0,v1.3.1]\n)\n",
         );
         assert_eq!(
             r,

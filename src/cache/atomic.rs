@@ -14,7 +14,7 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::cache::lock;
-use crate::shim as module;
+use crate::module::version;
 
 /// Creates `<dir>/<prefix><rand>.tmp` exclusively (Go's `tempFile`).
 pub fn temp_file(dir: &Path, prefix: &str) -> std::io::Result<(File, PathBuf)> {
@@ -80,12 +80,12 @@ pub fn rewrite_version_list(dir: &Path) -> std::io::Result<()> {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if let Some(v) = name.strip_suffix(".mod")
             && !v.is_empty()
-            && module::canonical_module_version(v) == v
+            && version::canonical_module_version(v) == v
         {
             list.push(v.to_string());
         }
     }
-    module::sort(&mut list);
+    version::sort(&mut list);
     let mut buf = Vec::new();
     for v in &list {
         buf.extend_from_slice(v.as_bytes());

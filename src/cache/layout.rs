@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shim as module;
+use crate::module::{path as modpath, version as semver};
 
 /// A cache path that cannot be built (Go's `CachePath` errors).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +39,7 @@ impl Layout {
 
     /// `cache/download/<escpath>/@v`.
     pub fn version_dir(&self, path: &str) -> Result<PathBuf, LayoutError> {
-        let esc = module::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
+        let esc = modpath::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
         Ok(self.download_root().join(esc).join("@v"))
     }
 
@@ -52,19 +52,19 @@ impl Layout {
     /// `<escpath>@<escver>`: the extracted tree.
     pub fn module_dir(&self, path: &str, version: &str) -> Result<PathBuf, LayoutError> {
         let escver = check_version(version)?;
-        let esc = module::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
+        let esc = modpath::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
         Ok(self.root.join(format!("{esc}@{escver}")))
     }
 }
 
 fn check_version(version: &str) -> Result<String, LayoutError> {
-    if !module::is_valid(version) {
+    if !semver::is_valid(version) {
         return Err(LayoutError::NonSemver(version.to_string()));
     }
-    if module::canonical_module_version(version) != version {
+    if semver::canonical_module_version(version) != version {
         return Err(LayoutError::NonCanonical(version.to_string()));
     }
-    module::escape_version(version).map_err(|e| LayoutError::Path(e.to_string()))
+    modpath::escape_version(version).map_err(|e| LayoutError::Path(e.to_string()))
 }
 
 #[cfg(test)]

@@ -129,18 +129,7 @@ impl Client {
     /// Builds the client. The trust store is loaded lazily by rustls' config
     /// here, once per run.
     pub fn new(options: ClientOptions) -> Result<Self, ClientBuildError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = match tls::root_store(&options.trust) {
-            Ok(roots) => roots,
-            // No system roots at all is fine as long as nothing uses https;
-            // a handshake then fails with an unknown-authority error.
-            Err(_) => rustls::RootCertStore::empty(),
-        };
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ClientBuildError::Tls(tls_other(e)))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let mut config = tls::client_config(&options.trust)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let redirect = reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
@@ -341,12 +330,6 @@ impl Client {
             progress(chunk.len() as u64);
         }
         Ok(())
-    }
-}
-
-fn tls_other(e: rustls::Error) -> tls::TlsError {
-    tls::TlsError::NoRoots {
-        searched: e.to_string(),
     }
 }
 

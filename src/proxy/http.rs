@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
+use crate::module::{path as modpath, version};
 use crate::net::client::{Client, HttpError};
 use crate::net::redact::redact;
 use crate::proxy::protocol::{self, ListLine, RevInfo};
 use crate::repo::{BoxFuture, ProgressFn, Repo, RepoError};
-use crate::shim as module;
 
 /// Go's `codehost.MaxZipFile`.
 pub const MAX_ZIP_FILE: u64 = 500 << 20;
@@ -29,7 +29,7 @@ impl ProxyRepo {
     /// `newProxyRepo`: the path must escape (i.e. be a valid module path).
     pub fn new(client: Client, base: url::Url, path: &str) -> Result<Self, RepoError> {
         let escaped_path =
-            module::escape_path(path).map_err(|e| RepoError::BadPath(e.to_string()))?;
+            modpath::escape_path(path).map_err(|e| RepoError::BadPath(e.to_string()))?;
         Ok(Self {
             client,
             base,
@@ -56,12 +56,12 @@ impl ProxyRepo {
     }
 
     async fn stat_impl(&self, rev: &str) -> Result<RevInfo, RepoError> {
-        let enc = module::escape_version(rev).map_err(|e| RepoError::BadVersion(e.to_string()))?;
+        let enc = modpath::escape_version(rev).map_err(|e| RepoError::BadVersion(e.to_string()))?;
         let data = self.get(&format!("@v/{enc}.info")).await?;
         let info = self.parse_info(&data)?;
         if info.version != rev
-            && rev == module::canonical_module_version(rev)
-            && module::check(&self.path, rev).is_ok()
+            && rev == version::canonical_module_version(rev)
+            && modpath::check(&self.path, rev).is_ok()
         {
             return Err(RepoError::WrongVersion { got: info.version });
         }
@@ -93,7 +93,7 @@ impl Repo for ProxyRepo {
 
     fn go_mod(&self, version: String) -> BoxFuture<'_, Result<Vec<u8>, RepoError>> {
         Box::pin(async move {
-            let enc = module::escape_version(&version)
+            let enc = modpath::escape_version(&version)
                 .map_err(|e| RepoError::BadVersion(e.to_string()))?;
             Ok(self.get(&format!("@v/{enc}.mod")).await?)
         })
@@ -107,7 +107,7 @@ impl Repo for ProxyRepo {
         progress: ProgressFn<'a>,
     ) -> BoxFuture<'a, Result<u64, RepoError>> {
         Box::pin(async move {
-            let enc = module::escape_version(version)
+            let enc = modpath::escape_version(version)
                 .map_err(|e| RepoError::BadVersion(e.to_string()))?;
             let url = self.url(&format!("@v/{enc}.zip"));
             match self

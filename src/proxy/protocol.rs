@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::shim as version;
+use crate::module::{pseudo, version};
 
 /// Provenance of a version (codehost.Origin). Field order is Go's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +132,7 @@ pub fn cache_info_bytes(info: &RevInfo) -> Vec<u8> {
         o.tag_prefix.clear();
         o.tag_sum.clear();
         o.repo_sum.clear();
-        if version::is_pseudo_version(&info.version) {
+        if pseudo::is_pseudo_version(&info.version) {
             o.r#ref.clear();
         }
         o
@@ -185,7 +185,7 @@ pub fn parse_list(data: &[u8]) -> Vec<ListLine> {
 pub fn tagged_versions(lines: &[ListLine], prefix: &str) -> Vec<String> {
     let mut list: Vec<String> = lines
         .iter()
-        .filter(|l| l.version.starts_with(prefix) && !version::is_pseudo_version(&l.version))
+        .filter(|l| l.version.starts_with(prefix) && !pseudo::is_pseudo_version(&l.version))
         .map(|l| l.version.clone())
         .collect();
     version::sort(&mut list);
@@ -199,14 +199,8 @@ pub fn latest_from_list(lines: &[ListLine]) -> Option<String> {
     for line in lines {
         let t = if let Some(t) = &line.time {
             OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        } else if version::is_pseudo_version(&line.version) {
-            version::pseudo_version_time(&line.version).and_then(|ts| {
-                let fmt =
-                    time::macros::format_description!("[year][month][day][hour][minute][second]");
-                time::PrimitiveDateTime::parse(&ts, &fmt)
-                    .ok()
-                    .map(|p| p.assume_utc())
-            })
+        } else if pseudo::is_pseudo_version(&line.version) {
+            pseudo::pseudo_version_time(&line.version).ok()
         } else {
             continue;
         };

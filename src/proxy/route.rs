@@ -61,7 +61,7 @@ impl Router {
             .specs
             .as_ref()
             .map_err(|e| RepoError::ProxyList(e.clone()))?;
-        let private = crate::shim::match_prefix_patterns(&self.gonoproxy, path);
+        let private = crate::module::pattern::match_prefix_patterns(&self.gonoproxy, path);
         let mut out = Vec::with_capacity(specs.len());
         for spec in specs {
             let (candidate, kind) = match &spec.entry {
