@@ -2,6 +2,13 @@
 //! on an open descriptor; lock files created 0666 and never deleted). The
 //! only code that takes file locks. Locks are blocking calls: callers run
 //! them on `spawn_blocking`.
+//!
+//! `std::fs::File::lock*` is flock(2) on Linux (stable since Rust 1.89, newer
+//! than the crate's declared MSRV; the toolchain in use has it).
+#![allow(
+    clippy::incompatible_msrv,
+    reason = "File::lock is flock(2), stable in the toolchain in use"
+)]
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
