@@ -7,6 +7,7 @@ mod doctor;
 mod hash;
 mod module_oracle;
 mod prewarm;
+mod sumdb;
 mod sumdb_vectors;
 mod support;
 mod tls;

@@ -1,4 +1,6 @@
 //! Shared test infrastructure: loopback servers and fixtures.
 
 pub mod bench_server;
+pub mod sumdb_peer;
+pub mod sumdb_server;
 pub mod tls;

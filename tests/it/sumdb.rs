@@ -1,0 +1,287 @@
+//! Checksum database end to end on loopback: the client against the
+//! in-Rust database (always) and against x/mod's own server built with `go`
+//! (the reference peer; skipped without go unless GOMODFETCH_REQUIRE_GO=1).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use gomodfetch::sumdb::client::{Client, ClientError, OpsError, SumdbOps};
+use gomodfetch::sumdb::note::Signer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::sumdb_peer::{self, Peer};
+use crate::support::sumdb_server::{SumdbLog, SumdbServer};
+
+const NAME: &str = "sumdb.example.com";
+
+fn signer_key(seed: u8) -> String {
+    Signer::key_pair_from_seed(NAME, [seed; 32]).0
+}
+
+fn verifier_key(seed: u8) -> String {
+    Signer::key_pair_from_seed(NAME, [seed; 32]).1
+}
+
+/// go.sum lines for `n` made-up module versions.
+fn sums(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let path = if i % 7 == 3 {
+            format!("example.com/Upper{i}")
+        } else {
+            format!("example.com/m{i}")
+        };
+        out.push_str(&format!(
+            "{path} v1.0.{i} h1:{}=\n",
+            "A".repeat(42) + &format!("{:01}", i % 10)
+        ));
+        out.push_str(&format!(
+            "{path} v1.0.{i}/go.mod h1:{}=\n",
+            "B".repeat(42) + &format!("{:01}", i % 10)
+        ));
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Msg(String);
+
+/// Minimal HTTP/1.0 GET over loopback, config and cache in memory.
+struct LoopbackOps {
+    base: String,
+    key: String,
+    config: Mutex<BTreeMap<String, Vec<u8>>>,
+    cache: Mutex<BTreeMap<String, Vec<u8>>>,
+    security: Mutex<String>,
+}
+
+impl LoopbackOps {
+    fn new(base: &str, key: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            key: key.to_owned(),
+            config: Mutex::default(),
+            cache: Mutex::default(),
+            security: Mutex::default(),
+        }
+    }
+}
+
+async fn http_get(url: &str) -> Result<(u16, Vec<u8>), String> {
+    let rest = url.strip_prefix("http://").ok_or("not http")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut s = tokio::net::TcpStream::connect(host)
+        .await
+        .map_err(|e| e.to_string())?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no header end")?;
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("no status")?;
+    Ok((status, buf[split + 4..].to_vec()))
+}
+
+impl SumdbOps for LoopbackOps {
+    async fn read_remote(&self, path: &str) -> Result<Vec<u8>, OpsError> {
+        let url = format!("{}{path}", self.base);
+        match http_get(&url).await {
+            Ok((200, body)) => Ok(body),
+            Ok((status, body)) => Err(OpsError::failed(Msg(format!(
+                "reading {url}: {status}: {}",
+                String::from_utf8_lossy(&body).trim()
+            )))),
+            Err(e) => Err(OpsError::failed(Msg(e))),
+        }
+    }
+    async fn read_config(&self, file: &str) -> Result<Vec<u8>, OpsError> {
+        if file == "key" {
+            return Ok(self.key.clone().into_bytes());
+        }
+        Ok(self
+            .config
+            .lock()
+            .unwrap()
+            .get(file)
+            .cloned()
+            .unwrap_or_default())
+    }
+    async fn write_config(&self, file: &str, old: &[u8], new: &[u8]) -> Result<(), OpsError> {
+        let mut c = self.config.lock().unwrap();
+        let cur = c.get(file).cloned().unwrap_or_default();
+        if !cur.is_empty() && cur != old {
+            return Err(OpsError::WriteConflict);
+        }
+        c.insert(file.to_owned(), new.to_vec());
+        Ok(())
+    }
+    async fn read_cache(&self, file: &str) -> Option<Vec<u8>> {
+        self.cache
+            .lock()
+            .unwrap()
+            .get(file)
+            .cloned()
+            .filter(|d| !d.is_empty())
+    }
+    async fn write_cache(&self, file: &str, data: &[u8]) {
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(file.to_owned(), data.to_vec());
+    }
+    fn security_error(&self, msg: &str) {
+        self.security.lock().unwrap().push_str(msg);
+    }
+}
+
+/// Looks up every line of `sums` concurrently through one client and checks
+/// the answers; returns the client's cache and config.
+async fn lookup_all(
+    base: &str,
+    key: &str,
+    sums: &str,
+) -> (BTreeMap<String, Vec<u8>>, BTreeMap<String, Vec<u8>>) {
+    let client = std::sync::Arc::new(Client::new(LoopbackOps::new(base, key)));
+    let mut tasks = Vec::new();
+    for line in sums.lines() {
+        let f: Vec<String> = line.split(' ').map(str::to_owned).collect();
+        let c = client.clone();
+        let line = line.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let got = c
+                .lookup(&f[0], &f[1])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(got, vec![line]);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ops = client.ops();
+    (
+        ops.cache.lock().unwrap().clone(),
+        ops.config.lock().unwrap().clone(),
+    )
+}
+
+#[tokio::test]
+async fn client_against_in_rust_database() {
+    let sums = sums(300);
+    let mut log = SumdbLog::new(&signer_key(1));
+    log.add_sums(&sums);
+    let server = SumdbServer::start(log, None).await;
+    let (cache, config) = lookup_all(&server.url, &verifier_key(1), &sums).await;
+    // Tiles fetched once each, whatever the concurrency.
+    let reqs = server.requests();
+    let mut uniq = reqs.clone();
+    uniq.sort();
+    uniq.dedup();
+    assert_eq!(reqs.len(), uniq.len(), "a path was fetched twice: {reqs:?}");
+    assert_eq!(cache.keys().filter(|k| k.contains("/lookup/")).count(), 300);
+    assert!(
+        cache.contains_key(&format!("{NAME}/tile/8/0/001.p/44")),
+        "{:?}",
+        cache.keys()
+    );
+    assert!(
+        cache.contains_key(&format!("{NAME}/tile/8/1/000.p/1")),
+        "{:?}",
+        cache.keys()
+    );
+    let latest = String::from_utf8(config[&format!("{NAME}/latest")].clone()).unwrap();
+    assert!(
+        latest.starts_with("go.sum database tree\n300\n"),
+        "{latest}"
+    );
+}
+
+#[tokio::test]
+async fn client_refuses_another_key_and_a_fork() {
+    let sums = sums(5);
+    let mut log = SumdbLog::new(&signer_key(1));
+    log.add_sums(&sums);
+    let server = SumdbServer::start(log, None).await;
+    // Another key: the note has no verifiable signature.
+    let client = Client::new(LoopbackOps::new(&server.url, &verifier_key(2)));
+    let err = client.lookup("example.com/m0", "v1.0.0").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("example.com/m0@v1.0.0: reading tree note: note has no verifiable signatures\nnote:\ngo.sum database tree\n5\n"),
+        "{text}"
+    );
+    assert!(client.ops().cache.lock().unwrap().is_empty());
+
+    // A fork: a first honest run, then the server rewrites history.
+    let client = Client::new(LoopbackOps::new(&server.url, &verifier_key(1)));
+    client.lookup("example.com/m0", "v1.0.0").await.unwrap();
+    let mut forked = SumdbLog::new(&signer_key(1));
+    forked.add_sums(&sums.replace("h1:AAAA", "h1:CCCC"));
+    forked.add_sums("example.com/new v1.0.0 h1:x=\n");
+    *server.log.lock().unwrap() = forked;
+    let err = client
+        .lookup("example.com/new", "v1.0.0")
+        .await
+        .unwrap_err();
+    assert!(matches!(err.error, ClientError::Security(_)), "{err}");
+    let msg = err.security_message().unwrap();
+    assert!(msg.starts_with("SECURITY ERROR\ngo.sum database server misbehavior detected!\n\nold database:\n\tgo.sum database tree\n\t5\n"), "{msg}");
+    assert!(
+        msg.contains("new database:\n\tgo.sum database tree\n\t6\n"),
+        "{msg}"
+    );
+    assert_eq!(*client.ops().security.lock().unwrap(), msg);
+    let latest = client.ops().config.lock().unwrap()[&format!("{NAME}/latest")].clone();
+    assert!(
+        latest.starts_with(b"go.sum database tree\n5\n"),
+        "latest moved to the fork"
+    );
+}
+
+#[tokio::test]
+async fn client_against_reference_peer() {
+    let bin = match sumdb_peer::binary() {
+        Ok(b) => b,
+        Err(e) => return sumdb_peer::skip_or_fail(&e),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sums = sums(300);
+    let peer = Peer::start(&bin, dir.path(), &signer_key(1), &sums, Some(NAME));
+    // Both databases built from the same lines in the same order must be the
+    // same log: identical caches and latest.
+    let mut log = SumdbLog::new(&signer_key(1));
+    log.add_sums(&sums);
+    let ours = SumdbServer::start(log, None).await;
+    let (peer_cache, peer_config) = lookup_all(
+        &format!("{}/sumdb/{NAME}", peer.url),
+        &verifier_key(1),
+        &sums,
+    )
+    .await;
+    let (our_cache, our_config) = lookup_all(&ours.url, &verifier_key(1), &sums).await;
+    assert_eq!(peer_config, our_config);
+    assert_eq!(
+        peer_cache.keys().collect::<Vec<_>>(),
+        our_cache.keys().collect::<Vec<_>>()
+    );
+    assert!(peer_cache == our_cache, "cache contents differ");
+    // The peer's 404 for an unknown module is a failed lookup.
+    let client = Client::new(LoopbackOps::new(&peer.url, &verifier_key(1)));
+    let err = client
+        .lookup("example.com/none", "v1.0.0")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(": 404: "), "{err}");
+}
