@@ -21,6 +21,7 @@ pub mod fetch;
 pub mod graph;
 pub mod module;
 pub mod net;
+pub mod prewarm;
 pub mod proxy;
 pub mod repo;
 pub mod report;
