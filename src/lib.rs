@@ -19,6 +19,7 @@ pub mod commands;
 pub mod doctor;
 pub mod fetch;
 pub mod graph;
+pub mod mirror;
 pub mod module;
 pub mod net;
 pub mod prewarm;

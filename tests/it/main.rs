@@ -8,6 +8,7 @@ mod hash;
 mod module_oracle;
 mod prewarm;
 mod sumdb;
+mod serve;
 mod sumdb_vectors;
 mod support;
 mod tls;
