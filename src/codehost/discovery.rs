@@ -72,6 +72,155 @@ impl DiscoveryClient for NoDiscovery {
     }
 }
 
+/// The largest discovery page read (Go reads until `</head>`; pages are small).
+const MAX_DISCOVERY_BODY: usize = 10 << 20;
+
+/// Discovery over HTTP(S) with reqwest: verified HTTPS (SecureOnly), or
+/// unverified HTTPS with a 5 s limit then plain HTTP (Insecure), at most 10
+/// redirects and never from https to http (web/http.go).
+#[derive(Debug, Clone)]
+pub struct HttpDiscovery {
+    secure: reqwest::Client,
+    insecure: reqwest::Client,
+    /// Tests: send every request to `<base>/<host><path>?go-get=1` instead.
+    base_override: Option<String>,
+}
+
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            return attempt.error("stopped after 10 redirects");
+        }
+        let secure_start = attempt
+            .previous()
+            .first()
+            .is_some_and(|u| u.scheme() == "https");
+        if secure_start && attempt.url().scheme() != "https" {
+            let from = attempt
+                .previous()
+                .last()
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let to = attempt.url().to_string();
+            return attempt.error(format!(
+                "redirected from secure URL {from} to insecure URL {to}"
+            ));
+        }
+        attempt.follow()
+    })
+}
+
+impl HttpDiscovery {
+    /// Builds both clients with the trust store `trust` describes.
+    pub fn new(trust: &crate::net::tls::TrustOptions) -> Result<HttpDiscovery, String> {
+        let config = crate::net::tls::client_config(trust).map_err(|e| e.to_string())?;
+        let insecure_config =
+            crate::net::tls::insecure_client_config().map_err(|e| e.to_string())?;
+        let secure = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .redirect(redirect_policy())
+            .user_agent("Go-http-client/1.1")
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let insecure = reqwest::Client::builder()
+            .use_preconfigured_tls(insecure_config)
+            .redirect(redirect_policy())
+            .user_agent("Go-http-client/1.1")
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(HttpDiscovery {
+            secure,
+            insecure,
+            base_override: None,
+        })
+    }
+
+    /// Sends every discovery request to `base` (a loopback server in tests).
+    pub fn with_base_override(mut self, base: &str) -> HttpDiscovery {
+        self.base_override = Some(base.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The status of `GET url` with verified TLS (Go's `web.GetBytes` in
+    /// DefaultSecurity), `None` on a transport failure.
+    pub async fn status_of(&self, url: &str) -> Option<u16> {
+        self.secure
+            .get(url)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16())
+    }
+
+    async fn fetch(client: &reqwest::Client, url: &str) -> Result<DiscoveryResponse, String> {
+        let resp = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("Get {url:?}: {}", error_chain(&e)))?;
+        let final_url = resp.url().to_string();
+        let status = resp.status();
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| format!("reading {final_url}: {e}"))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_DISCOVERY_BODY {
+                break;
+            }
+        }
+        Ok(DiscoveryResponse {
+            url: final_url,
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_owned(),
+            body,
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl DiscoveryClient for HttpDiscovery {
+    fn get<'a>(
+        &'a self,
+        host: &'a str,
+        path: &'a str,
+        security: Security,
+    ) -> Pin<Box<dyn Future<Output = Result<DiscoveryResponse, String>> + Send + 'a>> {
+        Box::pin(async move {
+            if let Some(base) = &self.base_override {
+                let url = format!("{base}/{host}{path}?go-get=1");
+                return HttpDiscovery::fetch(&self.secure, &url).await;
+            }
+            let https = discovery_url("https", host, path);
+            match security {
+                Security::SecureOnly => HttpDiscovery::fetch(&self.secure, &https).await,
+                Security::Insecure => match HttpDiscovery::fetch(&self.insecure, &https).await {
+                    Ok(resp) => Ok(resp),
+                    Err(_) => {
+                        HttpDiscovery::fetch(&self.insecure, &discovery_url("http", host, path))
+                            .await
+                    }
+                },
+            }
+        })
+    }
+}
+
 /// Why discovery failed, worded as the go command words it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {

@@ -1,6 +1,7 @@
 //! Direct mode: repositories, discovery and module zips built from source trees.
 
 pub mod coderepo;
+pub mod direct;
 pub mod discovery;
 pub mod git;
 pub mod govcs;
