@@ -380,3 +380,41 @@ fn garbage_instead_of_tls_is_not_tls() {
     };
     assert_eq!(failure.kind(), "not_tls");
 }
+
+#[test]
+fn directory_as_ssl_cert_file_is_gos_system_roots_error() {
+    let s = setup(Case::Good);
+    let as_dir = s.work.join("not-a-file");
+    let empty = s.work.join("empty");
+    std::fs::create_dir(&as_dir).unwrap();
+    std::fs::create_dir(&empty).unwrap();
+    let trust = TrustOptions {
+        ssl_cert_file: Some(as_dir.clone()),
+        ssl_cert_dir: Some(empty.display().to_string()),
+        ..TrustOptions::default()
+    };
+    let base = s.server.url_localhost();
+    let ours = fetch(&info_url(&base), &trust);
+    let Err((Some(failure), text)) = &ours else {
+        panic!("{ours:?}");
+    };
+    assert_eq!(failure.kind(), "no_roots");
+    assert_eq!(
+        text,
+        &format!(
+            "tls: failed to verify certificate: x509: failed to load system roots and no roots provided; read {}: is a directory",
+            as_dir.display()
+        )
+    );
+    if go_available() {
+        let go = go_download(
+            &base,
+            &[
+                ("SSL_CERT_FILE", &as_dir.display().to_string()),
+                ("SSL_CERT_DIR", &empty.display().to_string()),
+            ],
+            &s.work,
+        );
+        assert!(go.as_deref().is_some_and(|e| e.contains(text.as_str())), "{go:?}");
+    }
+}
