@@ -51,10 +51,23 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
 }
 
 /// The configuration as the download command resolves it.
-// TODO(settings): build from `Settings::from_env(&Env::from_process())` once
-// settings land on main (GOPROXY, GOSUMDB, GOPRIVATE..., trust, proxies).
 fn load_config() -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
-    Err("doctor needs the resolved settings, which are not built yet".into())
+    let env = crate::settings::env::Env::from_process();
+    let settings = crate::settings::Settings::from_env(&env)?;
+    Ok(Config {
+        goproxy: settings.goproxy.clone(),
+        gonoproxy: settings.gonoproxy.clone(),
+        gonosumdb: settings.gonosumdb.clone(),
+        goprivate: settings.goprivate.clone(),
+        goinsecure: settings.goinsecure.clone(),
+        gosumdb: settings.gosumdb.clone(),
+        trust: settings.trust.clone(),
+        https_proxy: settings.http_proxy.https_proxy.clone(),
+        http_proxy: settings.http_proxy.http_proxy.clone(),
+        no_proxy: settings.http_proxy.no_proxy.clone(),
+        gonoproxy_set: env.go_var("GONOPROXY").is_some(),
+        gonosumdb_set: env.go_var("GONOSUMDB").is_some(),
+    })
 }
 
 /// The text report: findings in check order, then the certificates each
@@ -87,10 +100,29 @@ pub fn render(report: &Report, verbose: bool) -> String {
             }
         }
     }
+    // Each server's chain once (a proxy and the sumdb route through it
+    // present the same one).
+    let mut shown: Vec<(String, String)> = Vec::new();
     let with_chain: Vec<_> = report
         .endpoints
         .iter()
-        .filter(|e| !e.chain.is_empty())
+        .filter(|e| {
+            let key = (
+                url::Url::parse(&e.url)
+                    .ok()
+                    .map(|u| format!("{}:{:?}", u.host_str().unwrap_or(""), u.port()))
+                    .unwrap_or_default(),
+                e.chain
+                    .first()
+                    .map(|c| c.sha256.clone())
+                    .unwrap_or_default(),
+            );
+            if e.chain.is_empty() || shown.contains(&key) {
+                return false;
+            }
+            shown.push(key);
+            true
+        })
         .collect();
     if !with_chain.is_empty() {
         let _ = writeln!(out, "\nCertificates presented");

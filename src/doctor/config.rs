@@ -24,8 +24,9 @@ pub enum Kind {
     Proxy,
     /// The TARGET module through a proxy (`<proxy>/<path>/@v/list`).
     TargetViaProxy,
-    /// The TARGET module's direct-mode discovery (`?go-get=1`).
-    TargetDirect,
+    /// The TARGET module's direct-mode discovery (`?go-get=1`). When
+    /// `fallback`, Go only goes there after every proxy said not-found.
+    TargetDirect { fallback: bool },
     /// A TARGET URL.
     TargetUrl,
 }
@@ -562,7 +563,7 @@ fn plan_target(
         plan.endpoints.push(Planned {
             role: "TARGET direct".to_owned(),
             url: format!("https://{path}?go-get=1"),
-            kind: Kind::TargetDirect,
+            kind: Kind::TargetDirect { fallback: !private },
         });
     }
 }

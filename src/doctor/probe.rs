@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use futures_util::StreamExt as _;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -31,14 +32,31 @@ pub async fn probe_all(
     endpoints: &mut Vec<Endpoint>,
     findings: &mut Vec<Finding>,
 ) {
-    let probes = plan
+    // Direct mode as a fall-back is only reached when every proxy answered
+    // not-found for the TARGET (Go's TryProxies).
+    let (fallbacks, first): (Vec<&Planned>, Vec<&Planned>) = plan
         .endpoints
         .iter()
-        .map(|planned| probe(config, planned, roots, options));
+        .partition(|p| matches!(p.kind, Kind::TargetDirect { fallback: true }));
+    let mut probes: Vec<_> = first
+        .into_iter()
+        .map(|planned| probe(config, planned, roots, options))
+        .collect::<futures_util::stream::FuturesOrdered<_>>()
+        .collect::<Vec<_>>()
+        .await;
+    let all_not_found = probes
+        .iter()
+        .filter(|(e, _)| e.role.starts_with("TARGET via"))
+        .all(|(e, _)| matches!(e.http_status, Some(404 | 410)));
+    if all_not_found {
+        for planned in fallbacks {
+            probes.push(probe(config, planned, roots, options).await);
+        }
+    }
     // One TLS failure per server: later endpoints on the same host and port
     // point back at the first report instead of repeating it.
     let mut seen: Vec<(String, String, String)> = Vec::new();
-    for (endpoint, found) in futures_util::future::join_all(probes).await {
+    for (endpoint, found) in probes {
         let authority = Url::parse(&endpoint.url)
             .ok()
             .map(|u| {
@@ -403,7 +421,7 @@ fn judge_status(
         ),
         404 | 410 => match planned.kind {
             Kind::TargetViaProxy => (Severity::Info, "target.not_found", format!("HTTP {status}: this proxy does not have the module; Go tries the next GOPROXY entry"), None),
-            Kind::TargetDirect => (Severity::Warning, "target.not_found", format!("HTTP {status} for the ?go-get=1 discovery page"), Some("Check the module path; private hosts may need credentials in ~/.netrc".to_owned())),
+            Kind::TargetDirect { .. } => (Severity::Warning, "target.not_found", format!("HTTP {status} for the ?go-get=1 discovery page"), Some("Check the module path; private hosts may need credentials in ~/.netrc".to_owned())),
             // Reaching a proxy's base URL proves the connection; many answer 404 there.
             _ => (Severity::Ok, "endpoint.ok", format!("reachable (HTTP {status} at this URL)"), None),
         },

@@ -415,6 +415,9 @@ fn directory_as_ssl_cert_file_is_gos_system_roots_error() {
             ],
             &s.work,
         );
-        assert!(go.as_deref().is_some_and(|e| e.contains(text.as_str())), "{go:?}");
+        assert!(
+            go.as_deref().is_some_and(|e| e.contains(text.as_str())),
+            "{go:?}"
+        );
     }
 }
