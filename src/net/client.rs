@@ -456,6 +456,11 @@ pub fn os_error_text(err: &std::io::Error) -> String {
 }
 
 fn transport_message(err: &reqwest::Error) -> String {
+    // A TLS failure reads as Go's (`tls: failed to verify certificate:
+    // x509: ...`), with the details our verifier recorded.
+    if let Some(text) = tls::describe_error(err) {
+        return text;
+    }
     let mut parts = Vec::new();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {

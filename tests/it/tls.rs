@@ -421,3 +421,139 @@ fn directory_as_ssl_cert_file_is_gos_system_roots_error() {
         );
     }
 }
+
+/// Runs `gomodfetch download -json example.com/tlsmod@v1.0.0` with the same
+/// environment `go_download` gives go; returns its `Error` (None on success).
+fn ours_download(proxy: &str, trust: &[(&str, &str)], work: &Path) -> Option<String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomodfetch"));
+    cmd.env_clear()
+        .current_dir(work)
+        .args(["download", "--json", "example.com/tlsmod@v1.0.0"])
+        .env("HOME", work)
+        .env("GOPATH", work.join("ours-gopath"))
+        .env("GOMODCACHE", work.join("ours-gomodcache"))
+        .env("GOENV", "off")
+        .env("GOFLAGS", "-modcacherw")
+        .env("GOPROXY", proxy)
+        .env("GOSUMDB", "off")
+        .env("GOMODFETCH_TEST_NO_RETRY_DELAY", "1");
+    for (k, v) in trust {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run gomodfetch");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "gomodfetch output: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let error = json
+        .get("Error")
+        .and_then(|e| e.as_str())
+        .map(str::to_owned);
+    assert_eq!(
+        out.status.success(),
+        error.is_none(),
+        "exit status vs Error: {error:?}"
+    );
+    error
+}
+
+/// `gomodfetch download` succeeds or fails exactly where `go mod download`
+/// does, for every certificate case, and its error carries Go's words.
+#[test]
+fn download_fails_exactly_where_go_does() {
+    let cases = [
+        (Case::Good, None),
+        (
+            Case::Expired,
+            Some("x509: certificate has expired or is not yet valid: current time "),
+        ),
+        (
+            Case::NotYetValid,
+            Some("x509: certificate has expired or is not yet valid: current time "),
+        ),
+        (
+            Case::WrongHost,
+            Some("x509: certificate is valid for other.example.com, not localhost"),
+        ),
+        (
+            Case::LeafOnly,
+            Some("x509: certificate signed by unknown authority"),
+        ),
+        (
+            Case::SelfSigned,
+            Some("x509: certificate signed by unknown authority"),
+        ),
+        (
+            Case::ExpiredIntermediate,
+            Some("x509: certificate has expired or is not yet valid: "),
+        ),
+    ];
+    let check_go = go_available();
+    for (case, words) in cases {
+        let s = setup(case);
+        let empty = s.work.join("empty-cert-dir");
+        std::fs::create_dir_all(&empty).unwrap();
+        let root = s.root_file.display().to_string();
+        let empty = empty.display().to_string();
+        // Once through SSL_CERT_FILE, once through SSL_CERT_DIR.
+        let root_dir = s.work.join("root-dir");
+        std::fs::create_dir_all(&root_dir).unwrap();
+        std::fs::copy(&s.root_file, root_dir.join("ca.crt")).unwrap();
+        let root_dir = root_dir.display().to_string();
+        let trusts: [Vec<(&str, &str)>; 2] = [
+            vec![("SSL_CERT_FILE", &root), ("SSL_CERT_DIR", &empty)],
+            vec![
+                ("SSL_CERT_FILE", "/nonexistent/bundle.pem"),
+                ("SSL_CERT_DIR", &root_dir),
+            ],
+        ];
+        for trust in trusts {
+            let base = s.server.url_localhost();
+            let ours = ours_download(&base, &trust, &s.work);
+            match (words, &ours) {
+                (None, None) => {}
+                (Some(words), Some(err)) => {
+                    assert!(err.contains(words), "ours: {err}\nwanted: {words}");
+                    assert!(err.contains("tls: failed to verify certificate: "), "{err}");
+                    assert!(err.contains("example.com/tlsmod@v1.0.0"), "{err}");
+                }
+                _ => panic!("ours: {ours:?}, expected {words:?}"),
+            }
+            if check_go {
+                let go = go_download(&base, &trust, &s.work);
+                match (&go, &ours) {
+                    (None, None) => {}
+                    (Some(go_err), Some(our_err)) => {
+                        let (g, o) = (without_now(go_err), without_now(our_err));
+                        assert_eq!(g, o, "go and gomodfetch word it differently");
+                    }
+                    _ => panic!("go: {go:?}\nours: {ours:?}"),
+                }
+            }
+        }
+    }
+}
+
+/// A server that answers garbage instead of TLS: the same words as go.
+/// (A plain-HTTP answer differs: go says `http: server gave HTTP response
+/// to HTTPS client`, which needs the raw record header rustls does not
+/// expose; gomodfetch says `tls: first record does not look like a TLS
+/// handshake` there, and doctor names the plain-HTTP server.)
+#[test]
+fn garbage_instead_of_tls_reads_as_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_raw(b"\x00\x01garbage garbage garbage\n");
+    let base = server.url_localhost();
+    let ours = ours_download(&base, &[], dir.path());
+    assert!(
+        ours.as_deref()
+            .is_some_and(|e| e.ends_with(": tls: first record does not look like a TLS handshake")),
+        "{ours:?}"
+    );
+    if go_available() {
+        assert_eq!(go_download(&base, &[], dir.path()), ours);
+    }
+}
