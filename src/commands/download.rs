@@ -17,6 +17,7 @@ use crate::proxy::protocol::go_json_escape;
 use crate::report::{NoReporter, Reporter};
 use crate::settings::Settings;
 use crate::settings::env::Env;
+use crate::sumdb::checker::{SumFileSet, SumdbChecker};
 use crate::ui::printer::Printer;
 use crate::ui::progress::Progress;
 
@@ -167,7 +168,18 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         }
         None => Arc::new(NoReporter),
     };
-    let fetcher = Fetcher::new(&settings, client, reporter);
+    // go.sum / go.work.sum when run inside a module, and the checksum
+    // database: the fetch pipeline's one checksum hook (sumdb::checker).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let sum_files = match SumFileSet::discover(&cwd, env.go_var("GOWORK")) {
+        Ok(s) => s,
+        Err(e) => {
+            printer.error(&format!("gomodfetch: {e}"));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let checker = Arc::new(SumdbChecker::new(&settings, client.clone(), sum_files));
+    let fetcher = Fetcher::new(&settings, client, reporter).with_sum_check(checker.clone());
     let jobs = args.jobs.max(1);
     let results: Vec<ModuleJson> = futures_util::stream::iter(args.modules.iter())
         .map(|arg| {
@@ -186,6 +198,15 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         .await;
     if let Some(p) = &progress {
         p.finish();
+    }
+    for w in checker.take_warnings() {
+        printer.error(&w);
+    }
+    if args.write_sum {
+        if let Err(e) = checker.write_sums() {
+            printer.error(&format!("gomodfetch: updating go.sum: {e}"));
+            return Ok(ExitStatus::Failure);
+        }
     }
     let mut failed = false;
     for m in &results {

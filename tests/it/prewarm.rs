@@ -5,7 +5,7 @@
 //!
 //! Skips when `go` is not on PATH, unless GOMODFETCH_REQUIRE_GO=1 (CI).
 
-mod universe;
+pub(crate) mod universe;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

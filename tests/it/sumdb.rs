@@ -285,3 +285,296 @@ async fn client_against_reference_peer() {
         .unwrap_err();
     assert!(err.to_string().contains(": 404: "), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// `gomodfetch download` and `go mod download` against the same loopback
+// module proxy (prewarm's universe) and checksum database.
+
+mod e2e {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    use crate::prewarm::universe::Universe;
+    use super::{NAME, signer_key, verifier_key};
+    use crate::support::sumdb_peer::{self, Peer};
+    use crate::support::sumdb_server::{SumdbLog, SumdbServer};
+
+    const MODS: &str = "
+        example.com/a@v1.0.0 go=1.17
+        example.com/a@v1.1.0 go=1.17
+        example.com/b@v0.3.0 go=1.17
+        example.com/c@v2.0.0+incompatible
+        example.com/private/p@v1.0.0 go=1.17
+        example.com/tampered@v1.0.0 go=1.17
+        example.com/badmod@v1.0.0 go=1.17
+    ";
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "PATH is passed on to the tools run with a cleared environment"
+    )]
+    fn path_var() -> std::ffi::OsString {
+        std::env::var_os("PATH").unwrap_or_default()
+    }
+
+    fn have_go() -> bool {
+        let ok = Command::new("go")
+            .arg("version")
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            sumdb_peer::skip_or_fail("`go` is not on PATH");
+        }
+        ok
+    }
+
+    /// One tool's private world: HOME, GOPATH (with pkg/sumdb), GOMODCACHE.
+    struct Home {
+        dir: PathBuf,
+    }
+
+    impl Home {
+        fn new(root: &Path, name: &str) -> Home {
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            Home { dir }
+        }
+        fn gopath(&self) -> PathBuf {
+            self.dir.join("gopath")
+        }
+        fn modcache(&self) -> PathBuf {
+            self.gopath().join("pkg/mod")
+        }
+        /// Every file under cache/download/sumdb and pkg/sumdb, with contents.
+        fn sumdb_files(&self) -> BTreeMap<String, Vec<u8>> {
+            let mut out = BTreeMap::new();
+            for (label, root) in [
+                ("cache", self.modcache().join("cache/download/sumdb")),
+                ("pkg", self.gopath().join("pkg/sumdb")),
+            ] {
+                walk(&root, &mut |p| {
+                    let rel = p.strip_prefix(&root).unwrap().display().to_string();
+                    out.insert(format!("{label}/{rel}"), std::fs::read(p).unwrap());
+                });
+            }
+            out
+        }
+        #[allow(dead_code)]
+        fn has_zip(&self, path: &str, version: &str) -> bool {
+            self.modcache()
+                .join(format!("cache/download/{path}/@v/{version}.zip"))
+                .exists()
+        }
+    }
+
+    fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, f);
+            } else if p.extension().is_none_or(|x| x != "lock") {
+                f(&p);
+            }
+        }
+    }
+
+    #[derive(Clone)]
+    struct Env {
+        proxy: String,
+        gosumdb: String,
+        extra: Vec<(String, String)>,
+    }
+
+    fn run(tool: &str, home: &Home, cwd: &Path, env: &Env, args: &[&str]) -> Output {
+        let mut cmd = if tool == "go" {
+            let mut c = Command::new("go");
+            c.args(["mod", "download", "-json"]);
+            c
+        } else {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_gomodfetch"));
+            c.args(["download", "--json"]);
+            c
+        };
+        cmd.args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", path_var())
+            .env("HOME", &home.dir)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOENV", "off")
+            .env("GOTELEMETRY", "off")
+            .env("GOFLAGS", "-modcacherw")
+            .env("GOPROXY", &env.proxy)
+            .env("GOSUMDB", &env.gosumdb)
+            .env("GOPATH", home.gopath())
+            .env("GOMODCACHE", home.modcache())
+            .env("GOCACHE", home.dir.join("gocache"))
+            .env("GOMODFETCH_TEST_NO_RETRY_DELAY", "1")
+            .env("NO_COLOR", "1");
+        for (k, v) in &env.extra {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run tool")
+    }
+
+    /// The `Error` fields of `-json` output, in order ("" for successes).
+    fn errors(out: &Output) -> Vec<String> {
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::Deserializer::from_str(&text)
+            .into_iter::<serde_json::Value>()
+            .map(|v| v.unwrap()["Error"].as_str().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    fn universe() -> Universe {
+        let mut u = Universe::new(MODS);
+        u.corrupt_zip("example.com/tampered", "v1.0.0");
+        u
+    }
+
+    /// The honest log: the universe's sums, except that the database says
+    /// something else for example.com/badmod's go.mod (as if the proxy had
+    /// tampered with the go.mod).
+    fn honest_sums(u: &Universe) -> String {
+        u.go_sum()
+            .lines()
+            .map(|l| {
+                if l.starts_with("example.com/badmod v1.0.0/go.mod ") {
+                    "example.com/badmod v1.0.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .map(|l| l + "\n")
+            .collect()
+    }
+
+    async fn in_rust_db(sums: &str, mount: bool) -> SumdbServer {
+        let mut log = SumdbLog::new(&signer_key(1));
+        log.add_sums(sums);
+        SumdbServer::start(log, mount.then_some(NAME)).await
+    }
+
+    async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        tokio::task::spawn_blocking(f).await.unwrap()
+    }
+
+    const HONEST: [&str; 4] = [
+        "example.com/a@v1.0.0",
+        "example.com/a@v1.1.0",
+        "example.com/b@v0.3.0",
+        "example.com/c@v2.0.0+incompatible",
+    ];
+
+    /// Honest modules verify, and leave the same sumdb files as go.
+    async fn honest_against(db_url: String, label: &str) {
+        let u = universe();
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {db_url}", verifier_key(1)),
+            extra: vec![],
+        };
+        let ours = Home::new(tmp.path(), "ours");
+        let (h, e, t) = (ours.dir.clone(), env.clone(), tmp.path().to_path_buf());
+        let out = blocking(move || run("ours", &Home { dir: h }, &t, &e, &HONEST)).await;
+        assert!(
+            out.status.success(),
+            "{label}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(errors(&out).iter().all(String::is_empty));
+        let files = ours.sumdb_files();
+        assert!(
+            files.contains_key(&format!("pkg/{NAME}/latest")),
+            "{label}: {:?}",
+            files.keys()
+        );
+        assert!(
+            files.contains_key(&format!(
+                "cache/{NAME}/lookup/example.com/c@v2.0.0+incompatible"
+            )),
+            "{label}: {:?}",
+            files.keys()
+        );
+        assert!(
+            files.keys().any(|k| k.contains("/tile/8/0/000.p/")),
+            "{label}: {:?}",
+            files.keys()
+        );
+        // A second run is served from the caches alone (the database is not needed).
+        let e2 = Env {
+            gosumdb: format!("{} http://127.0.0.1:1", verifier_key(1)),
+            ..env.clone()
+        };
+        let (h, t) = (ours.dir.clone(), tmp.path().to_path_buf());
+        std::fs::remove_dir_all(ours.modcache().join("cache/download/example.com")).unwrap();
+        let out = blocking(move || run("ours", &Home { dir: h }, &t, &e2, &HONEST)).await;
+        assert!(
+            out.status.success(),
+            "{label}: cached run: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        if !have_go() {
+            return;
+        }
+        let theirs = Home::new(tmp.path(), "go");
+        let (h, e, t) = (theirs.dir.clone(), env.clone(), tmp.path().to_path_buf());
+        let out = blocking(move || run("go", &Home { dir: h }, &t, &e, &HONEST)).await;
+        assert!(
+            out.status.success(),
+            "{label}: go: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let go_files = theirs.sumdb_files();
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            go_files.keys().collect::<Vec<_>>(),
+            "{label}: file names differ from go's"
+        );
+        for (k, v) in &files {
+            assert!(go_files[k] == *v, "{label}: {k} differs from go's");
+        }
+        // And the go command accepts the state we left: it runs from our
+        // caches with the database unreachable.
+        let (h, t) = (ours.dir.clone(), tmp.path().to_path_buf());
+        let e3 = Env {
+            gosumdb: format!("{} http://127.0.0.1:1", verifier_key(1)),
+            ..env
+        };
+        std::fs::remove_dir_all(ours.modcache().join("cache/download/example.com")).unwrap();
+        let out = blocking(move || run("go", &Home { dir: h }, &t, &e3, &HONEST)).await;
+        assert!(
+            out.status.success(),
+            "{label}: go on our state: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn honest_modules_in_rust_database() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        honest_against(db.url.clone(), "in-Rust database").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn honest_modules_reference_peer() {
+        let bin = match sumdb_peer::binary() {
+            Ok(b) => b,
+            Err(e) => return sumdb_peer::skip_or_fail(&e),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let u = universe();
+        let peer = Peer::start(&bin, dir.path(), &signer_key(1), &honest_sums(&u), None);
+        honest_against(peer.url.clone(), "reference peer").await;
+    }
+}
