@@ -295,8 +295,8 @@ mod e2e {
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output};
 
-    use crate::prewarm::universe::Universe;
     use super::{NAME, signer_key, verifier_key};
+    use crate::prewarm::universe::Universe;
     use crate::support::sumdb_peer::{self, Peer};
     use crate::support::sumdb_server::{SumdbLog, SumdbServer};
 
