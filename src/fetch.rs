@@ -843,6 +843,10 @@ impl Fetcher {
         let Some(latest) = latest else {
             return Vec::new();
         };
+        // Go resolves that version through Stat (writing its `.info`) first.
+        if self.stat(path, latest).await.is_err() {
+            return Vec::new();
+        }
         match self.go_mod(path, latest).await {
             Ok(data) => parse_retractions(&data),
             Err(_) => Vec::new(),

@@ -13,7 +13,7 @@ use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::Fetcher;
 use crate::net::client::{Client, ClientOptions, TraceFn};
 use crate::net::retry::RetryPolicy;
-use crate::proxy::protocol::go_json_escape;
+use crate::proxy::protocol::{Origin, go_json_escape};
 use crate::report::{NoReporter, Reporter};
 use crate::settings::Settings;
 use crate::settings::env::Env;
@@ -71,6 +71,9 @@ pub struct ModuleJson {
     pub sum: String,
     #[serde(rename = "GoModSum", skip_serializing_if = "String::is_empty")]
     pub go_mod_sum: String,
+    /// Provenance, as the resolved `RevInfo` carried it.
+    #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl ModuleJson {
@@ -115,6 +118,7 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
         m.query = query.to_string();
     }
     m.version = info.version.clone();
+    m.origin = info.origin.clone();
     let outcome = fetcher.download_outcome(path, &info.version).await;
     m.info = show(outcome.info);
     m.go_mod = show(outcome.go_mod);

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod doctor;
+mod download;
 mod hash;
 mod module_oracle;
 mod prewarm;

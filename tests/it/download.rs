@@ -1,0 +1,354 @@
+//! `gomodfetch download` against the real `go mod download`: same servers,
+//! separate caches, same JSON, same files/bytes/modes; GOPROXY list rules
+//! (spec/fetch-protocol.md §11) with the same outcome and error text; warm
+//! cache with no requests; faults; crash safety.
+//!
+//! Oracle tests skip when `go` is missing unless GOMODFETCH_REQUIRE_GO=1.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::support::modproxy::{Fault, Fixtures, ModProxy};
+use crate::support::oracle::{Sandbox, assert_same_tree, go_or_skip, make_writable};
+
+const ALL: &[&str] = &[
+    "example.com/simple@v1.0.0",
+    "example.com/simple@latest",
+    "example.com/simple@v1.0",
+    "example.com/simple@<v1.1.0",
+    "example.com/simple@>=v1.0.1",
+    "example.com/Upper/Case@v1.0.0-RC1",
+    "example.com/major/v2@v2.1.0",
+    "example.com/major/v2@latest",
+    "example.com/legacy@latest",
+    "example.com/legacy@v2.0.0+incompatible",
+    "example.com/pseudo@v0.0.0-20230102030405-abcdefabcdef",
+    "example.com/nested@v1.0.0",
+    "example.com/retract@latest",
+    "example.com/missing@v1.0.0",
+    "example.com/simple@v9.9.9",
+    "example.com/simple@v1.5",
+    "example.com/simple@<=v1.2",
+];
+
+/// Runs go and gomodfetch with `--json` on `args` in two sandboxes sharing
+/// `goproxy`; returns (go stdout, our stdout) normalised, and the sandboxes.
+fn both(
+    goproxy: &str,
+    args: &[&str],
+    tweak: impl Fn(&mut Sandbox),
+) -> (String, String, Sandbox, Sandbox) {
+    let mut go = Sandbox::new(goproxy);
+    let mut ours = Sandbox::new(goproxy);
+    tweak(&mut go);
+    tweak(&mut ours);
+    let mut go_args = vec!["mod", "download", "-json"];
+    go_args.extend_from_slice(args);
+    let go_out = go.go(&go_args);
+    let mut our_args = vec!["download", "--json"];
+    our_args.extend_from_slice(args);
+    let our_out = ours.ours(&our_args);
+    assert_eq!(
+        go_out.status.code(),
+        our_out.status.code(),
+        "exit codes differ\ngo stderr: {}\nour stderr: {}",
+        String::from_utf8_lossy(&go_out.stderr),
+        String::from_utf8_lossy(&our_out.stderr)
+    );
+    (
+        go.normalize(&go_out.stdout),
+        ours.normalize(&our_out.stdout),
+        go,
+        ours,
+    )
+}
+
+#[test]
+fn same_cache_and_json_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let proxy = ModProxy::start(Fixtures::standard());
+    let (go_json, our_json, go, ours) = both(&proxy.url(), ALL, |_| {});
+    assert_eq!(our_json, go_json);
+    assert_same_tree(&go.cache(), &ours.cache());
+
+    // The go command takes our cache as its own: offline build and verify.
+    let consumer = ours.dir.path().join("consumer");
+    std::fs::create_dir_all(&consumer).unwrap();
+    std::fs::write(
+        consumer.join("go.mod"),
+        "module example.com/consumer\n\ngo 1.20\n\nrequire (\n\texample.com/simple v1.0.0\n\texample.com/Upper/Case v1.0.0-RC1\n\texample.com/major/v2 v2.1.0\n\texample.com/legacy v2.0.0+incompatible\n)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        consumer.join("main.go"),
+        "package main\n\nimport (\n\t\"example.com/Upper/Case\"\n\t\"example.com/legacy\"\n\t\"example.com/major/v2\"\n\t\"example.com/simple\"\n\t\"example.com/simple/sub\"\n)\n\nfunc main() { println(simple.Hello(), sub.X, Case.Name, major.V, legacy.Legacy) }\n",
+    )
+    .unwrap();
+    let mut offline = Sandbox::new("off");
+    offline.env = ours.env.clone();
+    offline
+        .set("GOPROXY", "off")
+        .set("GOFLAGS", "-mod=mod -modcacherw");
+    let run = |args: &[&str]| {
+        std::process::Command::new("go")
+            .args(args)
+            .env_clear()
+            .envs(&offline.env)
+            .current_dir(&consumer)
+            .output()
+            .unwrap()
+    };
+    let build = run(&["build", "./..."]);
+    assert!(
+        build.status.success(),
+        "go build: {}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let verify = run(&["mod", "verify"]);
+    assert!(
+        verify.status.success(),
+        "go mod verify: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+}
+
+#[test]
+fn warm_cache_makes_no_requests_and_escapes_upper_case() {
+    let proxy = ModProxy::start(Fixtures::standard());
+    let sb = Sandbox::new(&proxy.url());
+    let args = [
+        "download",
+        "example.com/simple@v1.0.0",
+        "example.com/Upper/Case@v1.0.0-RC1",
+    ];
+    let out = sb.ours(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // §11.28: `!` is sent as %21.
+    assert!(
+        proxy
+            .raw_requests()
+            .contains(&"/example.com/%21upper/%21case/@v/v1.0.0-%21r%21c1.zip".to_string()),
+        "{:?}",
+        proxy.raw_requests()
+    );
+    proxy.clear_log();
+    let out = sb.ours(&args);
+    assert!(out.status.success());
+    assert_eq!(proxy.requests(), Vec::<String>::new());
+}
+
+/// A GOPROXY scenario: two proxies A and B with faults, the same arguments
+/// for go and gomodfetch; asserts the same JSON (hence the same Error text).
+fn rule(
+    goproxy_of: impl Fn(&str, &str) -> String,
+    fault_a: Option<Fault>,
+    fault_b: Option<Fault>,
+    args: &[&str],
+) -> String {
+    let a = ModProxy::start(Fixtures::standard());
+    let b = ModProxy::start(Fixtures::standard());
+    if let Some(f) = fault_a {
+        a.set_fault(move |_| Some(f.clone()));
+    }
+    if let Some(f) = fault_b {
+        b.set_fault(move |_| Some(f.clone()));
+    }
+    let goproxy = goproxy_of(&a.url(), &b.url());
+    let (go_json, our_json, go, ours) = both(&goproxy, args, |_| {});
+    assert_eq!(our_json, go_json, "GOPROXY={goproxy}");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+    our_json
+}
+
+#[test]
+fn goproxy_rules_match_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let m = &["example.com/simple@v1.0.0"];
+    // §11.11, 11.12: 404/410 after `,` fall through.
+    let out = rule(|a, b| format!("{a},{b}"), Some(Fault::Status(404)), None, m);
+    assert!(!out.contains("Error"), "{out}");
+    rule(|a, b| format!("{a},{b}"), Some(Fault::Status(410)), None, m);
+    // §11.13: 500/403 after `,` stop and are reported.
+    let out = rule(|a, b| format!("{a},{b}"), Some(Fault::Status(403)), None, m);
+    assert!(out.contains("403 Forbidden"), "{out}");
+    // §11.14: `|` falls through on anything.
+    let out = rule(|a, b| format!("{a}|{b}"), Some(Fault::Status(403)), None, m);
+    assert!(!out.contains("Error"), "{out}");
+    // §11.16: all not-found: the last one is reported.
+    let out = rule(
+        |a, b| format!("{a},{b}"),
+        Some(Fault::Status(404)),
+        Some(Fault::Status(410)),
+        m,
+    );
+    assert!(out.contains("410 Gone"), "{out}");
+    // §11.17: a 500 (via `|`) beats a later 404.
+    let out = rule(
+        |a, b| format!("{a}|{b}"),
+        Some(Fault::Status(403)),
+        Some(Fault::Status(404)),
+        m,
+    );
+    assert!(out.contains("403"), "{out}");
+    // §11.18, 11.19: off.
+    let out = rule(|a, _| format!("{a},off"), Some(Fault::Status(404)), None, m);
+    assert!(
+        out.contains("module lookup disabled by GOPROXY=off"),
+        "{out}"
+    );
+    rule(|_, _| "off".into(), None, None, m);
+    // §11.10: white space and empty elements.
+    rule(
+        |a, b| format!(" {a} ,, {b} "),
+        Some(Fault::Status(404)),
+        None,
+        m,
+    );
+    // §11.36: plain-text error bodies shown as Go shows them.
+    rule(
+        |a, _| a.to_string(),
+        Some(Fault::StatusText(
+            403,
+            "denied by policy\nsee admin\n\nignored".into(),
+        )),
+        None,
+        m,
+    );
+    // Invalid GOPROXY values (§11.3, 6, 7, 8).
+    for bad in [
+        " , ",
+        "/srv/goproxy",
+        "ftp://example.com",
+        "file://files.example.com/srv/p",
+        "noproxy",
+    ] {
+        rule(|_, _| bad.into(), None, None, m);
+    }
+    // §11.31: a .info for another version.
+    rule(
+        |a, _| a.to_string(),
+        Some(Fault::Body(br#"{"Version":"v1.0.1"}"#.to_vec())),
+        None,
+        m,
+    );
+}
+
+#[test]
+fn bad_zip_is_refused_and_cache_left_clean() {
+    if !go_or_skip() {
+        return;
+    }
+    // §11.34: an entry outside <path>@<version>/.
+    let mut fixtures = Fixtures::standard();
+    let bad = crate::support::modproxy::build_zip(
+        "example.com/other",
+        "v1.0.0",
+        &[("x.go".into(), b"package x\n".to_vec())],
+    );
+    fixtures
+        .modules
+        .get_mut("example.com/simple")
+        .unwrap()
+        .get_mut("v1.0.0")
+        .unwrap()
+        .zip = bad;
+    let proxy = ModProxy::start(fixtures);
+    let (go_json, our_json, go, ours) = both(
+        &proxy.url(),
+        &["example.com/simple@v1.0.0", "example.com/major/v2@v2.1.0"],
+        |_| {},
+    );
+    assert_eq!(our_json, go_json);
+    assert!(
+        our_json.contains("has unexpected file example.com/other@v1.0.0/x.go"),
+        "{our_json}"
+    );
+    assert_same_tree(&go.cache(), &ours.cache());
+    // No zip, no temp file left behind for the bad module.
+    let dir = ours.cache().join("cache/download/example.com/simple/@v");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".zip")), "{names:?}");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+}
+
+#[test]
+fn direct_entry_reports_not_available() {
+    let proxy = ModProxy::start(Fixtures::standard());
+    let sb = Sandbox::new(&format!("{},direct", proxy.url()));
+    let out = sb.ours(&["download", "--json", "example.com/missing@v1.0.0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("direct mode is not available yet"), "{text}");
+    // GONOPROXY: the proxy is never asked.
+    let mut sb = Sandbox::new(&proxy.url());
+    sb.set("GOPRIVATE", "example.com/simple");
+    proxy.clear_log();
+    let out = sb.ours(&["download", "--json", "example.com/simple@v1.0.0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("direct mode is not available yet"));
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+}
+
+#[test]
+fn faulty_proxy_hundred_modules_nothing_lost() {
+    let mut fixtures = Fixtures::default();
+    let mut args = Vec::new();
+    for i in 0..100 {
+        let path = format!("example.com/many/m{i:03}");
+        fixtures.add_simple(&path, "v1.0.0");
+        args.push(format!("{path}@v1.0.0"));
+    }
+    let proxy = ModProxy::start(fixtures);
+    // The first request for each file fails, in rotation: 503, reset,
+    // truncated body (zips), 429; the retry succeeds.
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let kinds = Arc::new(AtomicU64::new(0));
+    proxy.set_fault(move |req| {
+        if !seen.lock().unwrap().insert(req.path.clone()) {
+            return None;
+        }
+        match kinds.fetch_add(1, Ordering::SeqCst) % 4 {
+            0 => Some(Fault::Status(503)),
+            1 => Some(Fault::Reset),
+            2 if req.path.ends_with(".zip") => Some(Fault::Truncate(10)),
+            2 => Some(Fault::Status(502)),
+            _ => Some(Fault::TooMany(0)),
+        }
+    });
+    let sb = Sandbox::new(&proxy.url());
+    let mut a: Vec<&str> = vec!["download", "--json", "-j", "16"];
+    a.extend(args.iter().map(String::as_str));
+    let out = sb.ours(&a);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("\"Dir\"").count(), 100);
+    assert!(!text.contains("\"Error\""));
+    for i in 0..100 {
+        let d = sb
+            .cache()
+            .join(format!("example.com/many/m{i:03}@v1.0.0/m.go"));
+        assert!(d.exists(), "{}", d.display());
+    }
+}
