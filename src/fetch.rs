@@ -33,7 +33,7 @@ use crate::proxy::route::{Candidate, Router, Walk};
 use crate::repo::{BoxFuture, Repo, RepoError};
 use crate::report::Reporter;
 use crate::settings::{CacheDirError, Settings};
-use crate::shim as dirhash;
+use crate::verify::{dirhash, zipcheck};
 
 /// Which hash a [`SumCheck`] is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -594,14 +594,19 @@ impl Fetcher {
             .map_err(|e| wrap(io_err("write", tmp)(e)))?;
         drop(file);
         let (p, v, t) = (path.to_string(), version.to_string(), tmp.to_path_buf());
-        let names = blocking(move || zip_names(&t))
-            .await
-            .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?;
+        let names = blocking(move || {
+            zipcheck::entry_names(&t).map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .await
+        .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?;
         let prefix = format!("{p}@{v}/");
-        if let Some(bad) = names.into_iter().find(|n| !n.starts_with(&prefix)) {
+        if let Some(bad) = names
+            .into_iter()
+            .find(|n| !n.starts_with(prefix.as_bytes()))
+        {
             return Err(wrap(FetchErrorKind::UnexpectedFile {
                 module: format!("{p}@{v}"),
-                name: bad,
+                name: String::from_utf8_lossy(&bad).into_owned(),
             }));
         }
         Ok(())
@@ -1029,20 +1034,6 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The entry names of a zip's central directory.
-fn zip_names(path: &Path) -> std::io::Result<Vec<String>> {
-    let file = std::fs::File::open(path)?;
-    let archive =
-        zip::ZipArchive::new(file).map_err(|e| std::io::Error::other(format!("zip: {e}")))?;
-    archive
-        .file_names()
-        .map(|r| {
-            r.map(|c| c.into_owned())
-                .map_err(|e| std::io::Error::other(format!("zip: {e}")))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -27,7 +27,6 @@ pub mod proxy;
 pub mod repo;
 pub mod report;
 pub mod settings;
-mod shim;
 pub mod sumdb;
 pub mod ui;
 pub mod verify;

@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::shim as zipcheck;
+use crate::verify::zipcheck;
 
 /// Why extraction failed.
 #[derive(Debug, thiserror::Error)]
