@@ -377,3 +377,166 @@ fn bad_trust_files_are_findings() {
     );
     assert!(codes(&report).contains(&"trust.cacert".to_owned()));
 }
+
+/// Runs the `gomodfetch doctor` binary with only `vars` in its environment.
+fn doctor_cli(vars: &[(&str, &str)], args: &[&str], home: &Path) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gomodfetch"));
+    cmd.env_clear()
+        .arg("doctor")
+        .args(args)
+        .env("HOME", home)
+        .env("GOENV", "off");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run gomodfetch doctor");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_exit_status_json_and_cacert() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let pki = Pki::new();
+    let root = pki.write_root(home);
+    let empty = home.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (chain, key) = pki.chain(&Case::Good);
+    let good = start_tls(chain, key, Behind::Files(module_files()));
+    let good_url = good.url_localhost();
+    let root_s = root.display().to_string();
+    let empty_s = empty.display().to_string();
+    let base = [
+        ("GOPROXY", good_url.as_str()),
+        ("GOSUMDB", "off"),
+        ("SSL_CERT_DIR", empty_s.as_str()),
+    ];
+
+    // Trusted: exit 0, text names the chain.
+    let mut vars = base.to_vec();
+    vars.push(("SSL_CERT_FILE", root_s.as_str()));
+    let (code, out, err) = doctor_cli(&vars, &["example.com/tlsmod"], home);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("Certificates presented") && out.contains("SHA-256"),
+        "{out}"
+    );
+
+    // Not trusted: exit 1; the same findings as JSON.
+    let other = home.join("other");
+    std::fs::create_dir(&other).unwrap();
+    let other_root = Pki::new().write_root(&other).display().to_string();
+    let mut vars = base.to_vec();
+    vars.push(("SSL_CERT_FILE", other_root.as_str()));
+    let (code, out, _) = doctor_cli(&vars, &["--json"], home);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["ok"], false);
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["code"] == "tls.unknown_issuer" && f["severity"] == "error"),
+        "{out}"
+    );
+    assert!(
+        json["endpoints"][0]["chain"][0]["sha256"].is_string(),
+        "{out}"
+    );
+
+    // --cacert fixes it for one run.
+    let (code, out, _) = doctor_cli(&vars, &["--cacert", &root_s], home);
+    assert_eq!(code, 0, "{out}");
+
+    // A bare word in GOPROXY is named, and fails.
+    let proxy_list = format!("{good_url},insecure");
+    let mut vars = base.to_vec();
+    vars[0] = ("GOPROXY", proxy_list.as_str());
+    vars.push(("SSL_CERT_FILE", root_s.as_str()));
+    let (code, out, _) = doctor_cli(&vars, &[], home);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("invalid proxy URL missing scheme: insecure"),
+        "{out}"
+    );
+}
+
+#[allow(clippy::disallowed_methods, reason = "test switch, not configuration")]
+fn live() -> bool {
+    std::env::var("GOMODFETCH_LIVE").is_ok_and(|v| v == "1")
+}
+
+/// Live (GOMODFETCH_LIVE=1): through the environment's own GOPROXY and
+/// trust settings, download a real module (the first requirement of the
+/// local Go toolchain's own go.mod, so no host is named here) and check that
+/// doctor sees the TLS interception and that it is trusted.
+#[test]
+fn live_download_and_interception() {
+    if !live() {
+        return;
+    }
+    let goroot = std::process::Command::new("go")
+        .args(["env", "GOROOT"])
+        .output()
+        .expect("go env");
+    let goroot = String::from_utf8_lossy(&goroot.stdout).trim().to_owned();
+    let gomod =
+        std::fs::read_to_string(Path::new(&goroot).join("src/go.mod")).expect("GOROOT/src/go.mod");
+    let module = gomod
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.starts_with("module")
+                && !l.starts_with("go ")
+                && !l.starts_with("require (")
+                && !l.starts_with(')')
+        })
+        .find_map(|l| {
+            let l = l.trim_start_matches("require ");
+            let mut parts = l.split_whitespace();
+            Some(format!("{}@{}", parts.next()?, parts.next()?))
+        })
+        .filter(|m| m.contains('.'))
+        .expect("a requirement in GOROOT/src/go.mod");
+    let dir = tempfile::tempdir().unwrap();
+    // Inherit the real environment (GOPROXY, SSL_CERT_FILE, proxies); only
+    // the caches are private.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .args(["download", "--json", &module])
+        .env("GOMODCACHE", dir.path().join("mod"))
+        .env("GOPATH", dir.path().join("gopath"))
+        .env("GOFLAGS", "-modcacherw")
+        .output()
+        .expect("run download");
+    assert!(
+        out.status.success(),
+        "{module}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .args(["doctor", "--json", &module])
+        .output()
+        .expect("run doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert!(out.status.success(), "{text}");
+    let interception = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "tls.interception")
+        .unwrap_or_else(|| panic!("no interception found: {text}"));
+    assert_eq!(interception["severity"], "info", "{text}");
+    assert!(
+        interception["summary"]
+            .as_str()
+            .unwrap()
+            .contains("is trusted"),
+        "{text}"
+    );
+}
