@@ -453,3 +453,76 @@ pub(crate) fn go_io_text(err: &std::io::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_blocks_as_go_sees_them() {
+        let text = b"junk before\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n\
+-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----\n\
+-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END CERTIFICATE-----\n\
+-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n\
+-----BEGIN CERTIFICATE-----\nAAEC\n";
+        let blocks = pem_blocks(text);
+        assert_eq!(blocks.len(), 4, "{blocks:?}");
+        assert_eq!(blocks[0], Ok(vec![0, 1, 2]));
+        assert_eq!(blocks[1], Err("PEM block with headers".to_owned()));
+        assert!(
+            blocks[2]
+                .as_ref()
+                .is_err_and(|e| e.starts_with("broken PEM base64"))
+        );
+        assert_eq!(blocks[3], Err("PEM block without an END line".to_owned()));
+        assert!(pem_blocks(b"").is_empty());
+        assert!(pem_blocks(&[0xff, 0xfe, 0x00]).is_empty());
+    }
+
+    #[test]
+    fn hash_links_are_skipped_and_errors_only_count_when_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["ca.test".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.path().join("ca.pem"), cert.pem()).unwrap();
+        std::os::unix::fs::symlink("ca.pem", dir.path().join("abcd1234.0")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+        let options = TrustOptions {
+            ssl_cert_file: Some(dir.path().join("missing.pem")),
+            ssl_cert_dir: Some(format!("{}::/nonexistent-dir", dir.path().display())),
+            extra_ca_files: Vec::new(),
+        };
+        let loaded = load(&options).unwrap();
+        assert_eq!(loaded.certs.len(), 1);
+        assert_eq!(loaded.first_error, None);
+        assert_eq!(loaded.sources[0].status, SourceStatus::Missing);
+        let dir_report = &loaded.sources[1];
+        assert_eq!(
+            dir_report.status,
+            SourceStatus::Loaded {
+                certificates: 1,
+                skipped: Vec::new()
+            }
+        );
+        assert_eq!(
+            dir_report.junk,
+            vec!["notes.txt: no PEM certificate".to_owned()]
+        );
+
+        // A directory as SSL_CERT_FILE is Go's firstErr, reported only when
+        // nothing loads.
+        let options = TrustOptions {
+            ssl_cert_file: Some(dir.path().to_path_buf()),
+            ssl_cert_dir: Some("/nonexistent-dir".to_owned()),
+            extra_ca_files: Vec::new(),
+        };
+        let loaded = load(&options).unwrap();
+        assert_eq!(
+            loaded.system_roots_error().map(str::to_owned),
+            Some(format!("read {}: is a directory", dir.path().display()))
+        );
+    }
+}
