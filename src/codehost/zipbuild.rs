@@ -38,6 +38,8 @@ pub enum Method {
 
 struct CentralEntry {
     name: Vec<u8>,
+    creator_version: u16,
+    external_attrs: u32,
     flags: u16,
     method: u16,
     crc32: u32,
@@ -150,6 +152,8 @@ impl<W: Write> ZipWriter<W> {
         self.out.write_all(&descriptor)?;
         self.entries.push(CentralEntry {
             name: name.to_vec(),
+            creator_version: ZIP_VERSION_20,
+            external_attrs: 0,
             flags: Self::flags(name),
             method: Self::method_id(method),
             crc32,
@@ -221,6 +225,16 @@ impl<W: Write> ZipWriter<W> {
         self.finish_entry(name, method, offset, crc32, compressed, uncompressed)
     }
 
+    /// Marks the last entry as made on Unix with file mode `mode` (for
+    /// example `0o120777` for a symlink). Module zips never need this; tests
+    /// use it to check that modes are ignored as Go ignores them.
+    pub fn set_unix_mode_of_last(&mut self, mode: u32) {
+        if let Some(last) = self.entries.last_mut() {
+            last.creator_version = (3 << 8) | ZIP_VERSION_20;
+            last.external_attrs = mode << 16;
+        }
+    }
+
     /// Writes the central directory and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         let start = self.out.written;
@@ -242,7 +256,7 @@ impl<W: Write> ZipWriter<W> {
             };
             let mut h = Vec::with_capacity(46 + e.name.len() + extra.len());
             h.extend_from_slice(&DIRECTORY_HEADER_SIGNATURE.to_le_bytes());
-            h.extend_from_slice(&ZIP_VERSION_20.to_le_bytes());
+            h.extend_from_slice(&e.creator_version.to_le_bytes());
             h.extend_from_slice(&reader_version.to_le_bytes());
             h.extend_from_slice(&e.flags.to_le_bytes());
             h.extend_from_slice(&e.method.to_le_bytes());
@@ -258,7 +272,7 @@ impl<W: Write> ZipWriter<W> {
             h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
             h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
             h.extend_from_slice(&[0u8; 6]); // comment len, disk, internal attrs
-            h.extend_from_slice(&0u32.to_le_bytes()); // external attrs
+            h.extend_from_slice(&e.external_attrs.to_le_bytes());
             let offset = if zip64 || big_offset {
                 u32::MAX
             } else {

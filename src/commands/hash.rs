@@ -44,13 +44,13 @@ pub enum HashCommandError {
         path: PathBuf,
         module: String,
         #[source]
-        source: ZipError,
+        source: Box<ZipError>,
     },
     #[error("invalid module {module}")]
     BadModule {
         module: String,
         #[source]
-        source: ZipError,
+        source: Box<ZipError>,
     },
     #[error("cannot hash {}", .path.display())]
     Hash {
@@ -104,7 +104,7 @@ pub fn hash_line(path: &Path, module: Option<&str>) -> Result<String, HashComman
         zipcheck::check_module(mod_path, version).map_err(|source| {
             HashCommandError::BadModule {
                 module: format!("{mod_path}@{version}"),
-                source,
+                source: Box::new(source),
             }
         })?;
         let h1 = dirhash::hash_dir(path, &format!("{mod_path}@{version}")).map_err(hash_err)?;
@@ -120,7 +120,7 @@ pub fn hash_line(path: &Path, module: Option<&str>) -> Result<String, HashComman
             .map_err(|source| HashCommandError::BadZip {
                 path: path.to_path_buf(),
                 module: format!("{mod_path}@{version}"),
-                source,
+                source: Box::new(source),
             })?;
         drop(cf);
         let h1 = dirhash::hash_zip(path).map_err(hash_err)?;
@@ -164,7 +164,7 @@ fn infer_module(path: &Path) -> Result<(String, String), HashCommandError> {
     let names = zipcheck::entry_names(path).map_err(|source| HashCommandError::BadZip {
         path: path.to_path_buf(),
         module: "(unknown)".to_owned(),
-        source,
+        source: Box::new(source),
     })?;
     let first = names.first().ok_or_else(|| cannot("the zip is empty"))?;
     let first = std::str::from_utf8(first).map_err(|_| cannot("an entry name is not UTF-8"))?;
