@@ -211,6 +211,8 @@ impl FetchError {
             | FetchErrorKind::CacheDir(_)
             | FetchErrorKind::Io { .. } => Context::Bare,
             FetchErrorKind::NoMatch(_) => Context::Module,
+            // Direct mode's errors carry Go's module context already.
+            FetchErrorKind::Repo(RepoError::Direct(_)) => Context::Bare,
             _ => Context::Version,
         };
         Self {
@@ -222,7 +224,10 @@ impl FetchError {
     }
 
     fn with_context(mut self, context: Context) -> Self {
-        self.context = context;
+        // Direct mode's errors carry Go's module context already.
+        if !matches!(&*self.kind, FetchErrorKind::Repo(RepoError::Direct(_))) {
+            self.context = context;
+        }
         self
     }
 
@@ -272,6 +277,13 @@ impl Fetcher {
             downloads: Mutex::default(),
             mods: Mutex::default(),
         }
+    }
+
+    /// Enables direct mode (fetching from version control) for `direct`
+    /// entries and GONOPROXY matches.
+    pub fn with_direct(mut self, direct: Arc<crate::codehost::direct::Direct>) -> Self {
+        self.router = self.router.with_direct(direct);
+        self
     }
 
     /// Installs the checksum checker (go.sum / checksum database).

@@ -85,6 +85,10 @@ pub enum RepoError {
     /// A version string a proxy cannot be asked for.
     #[error("{0}")]
     BadVersion(String),
+    /// Direct mode (version control) failed; the text is Go's, complete
+    /// with its module context.
+    #[error("{}", .0.message)]
+    Direct(Box<DirectFailure>),
     /// The module path itself is invalid.
     #[error("{0}")]
     BadPath(String),
@@ -102,7 +106,17 @@ impl RepoError {
         match self {
             Self::Off | Self::NoProxy | Self::UseProxy | Self::NoCommits => true,
             Self::Http(e) => e.is_not_found(),
+            Self::Direct(e) => e.not_found,
             _ => false,
         }
     }
+}
+
+/// A direct-mode failure (codehost): Go's full message, whether it is
+/// not-found, and the Origin Go records with it (RepoSum for unknown revisions).
+#[derive(Debug, Clone)]
+pub struct DirectFailure {
+    pub message: String,
+    pub not_found: bool,
+    pub origin: Option<crate::proxy::protocol::Origin>,
 }

@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use super::git::{GitError, GitRepo, Origin, RevInfo, all_hex};
 use super::vcs::has_path_prefix;
 use crate::module::{modfile, path as modpath, pseudo, version as semver};
+use crate::verify::zipcheck::{FileInfo, FileKind, ModuleFile};
 
 /// Largest go.mod and LICENSE read from a repository (codehost.go).
 pub const MAX_GO_MOD: usize = 16 << 20;
@@ -125,14 +126,19 @@ pub struct ArchiveFile {
     pub data: Vec<u8>,
 }
 
-/// The kind of an archive entry (until verify::zipcheck's `FileKind`
-/// lands on main; the zip builder takes regular files only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Regular,
-    Directory,
-    Symlink,
-    Other,
+impl ModuleFile for ArchiveFile {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn lstat(&self) -> std::io::Result<FileInfo> {
+        Ok(FileInfo {
+            kind: self.kind,
+            size: self.data.len() as u64,
+        })
+    }
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(Cursor::new(&self.data[..])))
+    }
 }
 
 /// Go's codehost `isOriginTag`: tags that can matter for versions.
@@ -639,7 +645,7 @@ impl CodeRepo {
         info: &RevInfo,
         tag: &str,
         stat_vers: &str,
-        is_retracted: &dyn Fn(&str) -> bool,
+        is_retracted: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<bool, CodeRepoError> {
         let (v, _) = self.tag_to_version(tag);
         if v.is_empty() {
@@ -659,7 +665,7 @@ impl CodeRepo {
         &self,
         info: &RevInfo,
         stat_vers: &str,
-        is_retracted: &dyn Fn(&str) -> bool,
+        is_retracted: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<String, CodeRepoError> {
         let prefix = self.tag_prefix();
         let merged = self.code.merged_tags(&info.name).await?;
@@ -690,7 +696,7 @@ impl CodeRepo {
         merged: Vec<String>,
         prefix: &str,
         stat_vers: &str,
-        is_retracted: &dyn Fn(&str) -> bool,
+        is_retracted: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<String, CodeRepoError> {
         let mut highest = String::new();
         for line in merged {
@@ -1006,6 +1012,22 @@ impl CodeRepo {
             Some(d) => Ok(d),
             None => Ok(legacy_go_mod(&self.mod_path)),
         }
+    }
+
+    /// The module zip for a canonical version, built by x/mod's rules
+    /// (coderepo.go: `Zip`): returns the zip bytes.
+    pub async fn zip(&self, version: &str) -> Result<Vec<u8>, CodeRepoError> {
+        let files = self.zip_files(version).await?;
+        let path = self.mod_path.clone();
+        let version = version.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            crate::codehost::zipbuild::create(&mut out, &path, &version, &files)
+                .map(|()| out)
+                .map_err(|e| CodeRepoError::Plain(Cause::msg(e.to_string())))
+        })
+        .await
+        .map_err(|e| CodeRepoError::Plain(Cause::msg(e.to_string())))?
     }
 
     /// The files of the module zip for a canonical version (coderepo.go:

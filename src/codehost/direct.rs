@@ -11,13 +11,14 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use super::coderepo::{CodeRepo, CodeRepoError};
 use super::discovery::{DiscoveryClient, HttpDiscovery, PrefixCache};
 use super::git::{GitError, GitRepo, NotFoundProbe};
-use super::govcs::Govcs;
+use super::govcs::{Govcs, GovcsError};
 use super::run::VcsEnv;
 use super::vcs::{ResolveError, Resolver, ResolverConfig, Security, VcsKind};
 use crate::module::pattern::match_prefix_patterns;
@@ -26,7 +27,7 @@ use crate::module::pattern::match_prefix_patterns;
 #[derive(Clone)]
 pub struct DirectConfig {
     pub env: Arc<VcsEnv>,
-    pub govcs: Govcs,
+    pub govcs: Result<Govcs, GovcsError>,
     /// GOPRIVATE (private/public for GOVCS).
     pub goprivate: String,
     /// GOINSECURE (insecure discovery for matching module paths).
@@ -87,7 +88,10 @@ pub struct Direct {
     goinsecure: String,
     probe: Option<Arc<dyn NotFoundProbe>>,
     repos: Mutex<HashMap<String, RepoSlot>>,
+    lookups: Mutex<HashMap<String, LookupSlot>>,
 }
+
+type LookupSlot = Arc<tokio::sync::OnceCell<Result<Arc<Lookup>, DirectError>>>;
 
 impl NotFoundProbe for HttpDiscovery {
     fn is_not_found<'a>(&'a self, url: &'a str) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
@@ -99,7 +103,43 @@ impl NotFoundProbe for HttpDiscovery {
     }
 }
 
+impl DirectConfig {
+    /// The configuration `settings` describe (GOVCS, GOPRIVATE, GOINSECURE,
+    /// and the git variables Go sets or honours).
+    pub fn from_settings(settings: &crate::settings::Settings) -> DirectConfig {
+        let modcache = settings
+            .cache_root()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let lookup = |key: &str| {
+            settings
+                .vcs_env
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        DirectConfig {
+            env: Arc::new(VcsEnv::go_defaults(modcache, lookup)),
+            govcs: Govcs::parse(&settings.govcs),
+            goprivate: settings.goprivate.clone(),
+            goinsecure: settings.goinsecure.clone(),
+            git_allow_protocol: lookup("GIT_ALLOW_PROTOCOL").filter(|v| !v.is_empty()),
+        }
+    }
+}
+
 impl Direct {
+    /// Direct mode as `settings` configure it, with HTTPS discovery and
+    /// the not-found probe using `settings.trust`.
+    pub fn from_settings(settings: &crate::settings::Settings) -> Result<Direct, String> {
+        let http = Arc::new(HttpDiscovery::new(&settings.trust)?);
+        Ok(Direct::new(
+            DirectConfig::from_settings(settings),
+            http.clone(),
+            Some(http),
+        ))
+    }
+
     /// Direct mode with `discovery` for `?go-get=1` pages and, when given,
     /// `probe` to tell a missing http(s) repository from a failing one.
     pub fn new(
@@ -121,6 +161,7 @@ impl Direct {
             goinsecure: config.goinsecure,
             probe,
             repos: Mutex::new(HashMap::new()),
+            lookups: Mutex::new(HashMap::new()),
         }
     }
 
@@ -146,6 +187,18 @@ impl Direct {
         let code = self.open_git(&rr.repo).await.map_err(DirectError::Git)?;
         let repo = CodeRepo::new(code, &rr.root, &rr.subdir, path)?;
         Ok(Lookup::Code(Box::new(repo)))
+    }
+
+    /// [`Direct::lookup`], once per module path per process (Go's
+    /// `lookupCache`).
+    pub async fn lookup_cached(&self, path: &str) -> Result<Arc<Lookup>, DirectError> {
+        let slot = {
+            let mut map = self.lookups.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(path.to_owned()).or_default().clone()
+        };
+        slot.get_or_init(|| async { self.lookup(path).await.map(Arc::new) })
+            .await
+            .clone()
     }
 
     /// One [`GitRepo`] per remote URL per process.
@@ -247,7 +300,7 @@ mod tests {
         let direct = Direct::new(
             DirectConfig {
                 env: Arc::new(env),
-                govcs: Govcs::parse(govcs).unwrap(),
+                govcs: Govcs::parse(govcs),
                 goprivate: String::new(),
                 goinsecure: String::new(),
                 git_allow_protocol: None,

@@ -347,7 +347,7 @@ impl GitRepo {
     pub async fn tags(
         &self,
         prefix: &str,
-        is_origin_tag: &dyn Fn(&str) -> bool,
+        is_origin_tag: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Tags, GitError> {
         let refs = self.load_refs().await?;
         let mut list: Vec<(String, String)> = refs

@@ -2,6 +2,7 @@
 
 pub mod coderepo;
 pub mod direct;
+pub mod directrepo;
 pub mod discovery;
 pub mod git;
 pub mod govcs;

@@ -408,7 +408,8 @@ pub fn match_after_dynamic(path: &str) -> Option<StaticMatch> {
 /// Settings that steer resolution (from settings::env).
 #[derive(Clone)]
 pub struct ResolverConfig {
-    pub govcs: Govcs,
+    /// GOVCS, parsed (a malformed value fails every direct lookup, as in Go).
+    pub govcs: Result<Govcs, GovcsError>,
     /// The GOPRIVATE value (private/public for GOVCS).
     pub goprivate: String,
     /// GIT_ALLOW_PROTOCOL, when set and non-empty.
@@ -471,9 +472,10 @@ impl Resolver {
         if vcs == VcsKind::Mod {
             return Ok(());
         }
-        self.config
-            .govcs
-            .check(vcs.cmd(), root, &self.config.goprivate)
+        match &self.config.govcs {
+            Ok(govcs) => govcs.check(vcs.cmd(), root, &self.config.goprivate),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// Whether `root` is private (GOPRIVATE).

@@ -183,7 +183,10 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         }
     };
     let checker = Arc::new(SumdbChecker::new(&settings, client.clone(), sum_files));
-    let fetcher = Fetcher::new(&settings, client, reporter).with_sum_check(checker.clone());
+    let direct = crate::codehost::direct::Direct::from_settings(&settings)?;
+    let fetcher = Fetcher::new(&settings, client, reporter)
+        .with_sum_check(checker.clone())
+        .with_direct(Arc::new(direct));
     let jobs = args.jobs.max(1);
     let results: Vec<ModuleJson> = futures_util::stream::iter(args.modules.iter())
         .map(|arg| {

@@ -38,6 +38,8 @@ pub struct Router {
     gonoproxy: String,
     client: Client,
     vendor: bool,
+    /// Direct mode (codehost), when enabled; otherwise `direct` entries fail.
+    direct: Option<std::sync::Arc<crate::codehost::direct::Direct>>,
 }
 
 impl Router {
@@ -48,6 +50,25 @@ impl Router {
             gonoproxy: gonoproxy.to_string(),
             client,
             vendor: mod_vendor,
+            direct: None,
+        }
+    }
+
+    /// Serves `direct` (and GONOPROXY-matching `noproxy`) entries from
+    /// version control.
+    pub fn with_direct(mut self, direct: std::sync::Arc<crate::codehost::direct::Direct>) -> Self {
+        self.direct = Some(direct);
+        self
+    }
+
+    fn direct_candidate(&self, path: &str) -> Candidate {
+        match &self.direct {
+            Some(d) => Candidate::Repo(Box::new(crate::codehost::directrepo::DirectRepo::new(
+                d.clone(),
+                self.client.clone(),
+                path,
+            ))),
+            None => Candidate::Fail(RepoError::DirectUnavailable { path: path.into() }),
         }
     }
 
@@ -65,15 +86,9 @@ impl Router {
         let mut out = Vec::with_capacity(specs.len());
         for spec in specs {
             let (candidate, kind) = match &spec.entry {
-                Entry::NoProxy if private => (
-                    Candidate::Fail(RepoError::DirectUnavailable { path: path.into() }),
-                    EntryKind::NoProxy,
-                ),
+                Entry::NoProxy if private => (self.direct_candidate(path), EntryKind::NoProxy),
                 Entry::NoProxy => (Candidate::Fail(RepoError::UseProxy), EntryKind::NoProxy),
-                Entry::Direct => (
-                    Candidate::Fail(RepoError::DirectUnavailable { path: path.into() }),
-                    EntryKind::Direct,
-                ),
+                Entry::Direct => (self.direct_candidate(path), EntryKind::Direct),
                 Entry::Off if private => (Candidate::Fail(RepoError::NoProxy), EntryKind::Other),
                 Entry::Off => (Candidate::Fail(RepoError::Off), EntryKind::Other),
                 Entry::Url(_) if private => (Candidate::Fail(RepoError::NoProxy), EntryKind::Other),

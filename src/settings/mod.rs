@@ -49,6 +49,11 @@ pub struct Settings {
     pub no_retry_delay: bool,
     /// GODEBUG value (for `cmdgonetlimit`), as set.
     pub godebug: String,
+    /// GOVCS (direct mode: which VCS tools may run for which paths).
+    pub govcs: String,
+    /// The process variables direct mode's git commands depend on
+    /// (GIT_TERMINAL_PROMPT, GCM_INTERACTIVE, GIT_ALLOW_PROTOCOL), as set.
+    pub vcs_env: Vec<(String, String)>,
 }
 
 /// HTTP(S)_PROXY / NO_PROXY as net/http `ProxyFromEnvironment` reads them
@@ -142,6 +147,15 @@ impl Settings {
             http_proxy,
             no_retry_delay: env.process("GOMODFETCH_TEST_NO_RETRY_DELAY") == Some("1"),
             godebug: var("GODEBUG"),
+            govcs: var("GOVCS"),
+            vcs_env: [
+                "GIT_TERMINAL_PROMPT",
+                "GCM_INTERACTIVE",
+                "GIT_ALLOW_PROTOCOL",
+            ]
+            .iter()
+            .filter_map(|k| env.process(k).map(|v| ((*k).to_string(), v.to_string())))
+            .collect(),
             goprivate,
         })
     }
