@@ -352,3 +352,158 @@ fn faulty_proxy_hundred_modules_nothing_lost() {
         assert!(d.exists(), "{}", d.display());
     }
 }
+
+/// A module large enough that a download takes a while: incompressible
+/// files, so the zip is about `mib` MiB.
+fn big_fixtures(mib: usize) -> Fixtures {
+    let mut fixtures = Fixtures::standard();
+    let go_mod = b"module example.com/big\n\ngo 1.20\n".to_vec();
+    let mut files = vec![("go.mod".to_string(), go_mod.clone())];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..mib {
+        let mut data = Vec::with_capacity(1 << 20);
+        while data.len() < 1 << 20 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            data.extend_from_slice(&state.to_le_bytes());
+        }
+        files.push((format!("data/blob{i:03}.bin"), data));
+    }
+    files.push(("big.go".into(), b"package big\n".to_vec()));
+    fixtures.add("example.com/big", "v1.0.0", None, Some(go_mod), files);
+    fixtures
+}
+
+/// `go mod verify` from a consumer module requiring `requires` (path, version).
+fn go_verify(sb: &Sandbox, requires: &[(&str, &str)]) -> std::process::Output {
+    let consumer = sb.dir.path().join("consumer");
+    std::fs::create_dir_all(&consumer).unwrap();
+    let mut go_mod = String::from("module example.com/consumer\n\ngo 1.20\n\nrequire (\n");
+    for (p, v) in requires {
+        go_mod.push_str(&format!("\t{p} {v}\n"));
+    }
+    go_mod.push_str(")\n");
+    std::fs::write(consumer.join("go.mod"), go_mod).unwrap();
+    std::process::Command::new("go")
+        .args(["mod", "verify"])
+        .env_clear()
+        .envs(&sb.env)
+        .env("GOFLAGS", "-mod=mod -modcacherw")
+        .current_dir(&consumer)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn crash_at_any_point_leaves_a_cache_go_accepts() {
+    if !go_or_skip() {
+        return;
+    }
+    let proxy = ModProxy::start(big_fixtures(24));
+    // Slow the body a little so the kill points spread over download,
+    // hashing, commit and extraction.
+    proxy.set_latency(std::time::Duration::from_millis(5));
+    let args = [
+        "download",
+        "example.com/big@v1.0.0",
+        "example.com/simple@v1.0.0",
+    ];
+    // How long a full run takes here (no timing assert: only spreads kills).
+    let probe = Sandbox::new(&proxy.url());
+    let start = std::time::Instant::now();
+    assert!(probe.ours(&args).status.success());
+    let full = start.elapsed();
+    for round in 0..10u32 {
+        let sb = Sandbox::new(&proxy.url());
+        let mut child = sb.ours_command(&args).spawn().unwrap();
+        std::thread::sleep(full * round / 9);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let go = sb.go(&[
+            "mod",
+            "download",
+            "-json",
+            "example.com/big@v1.0.0",
+            "example.com/simple@v1.0.0",
+        ]);
+        assert!(
+            go.status.success(),
+            "round {round}: go mod download after kill: {}{}",
+            String::from_utf8_lossy(&go.stdout),
+            String::from_utf8_lossy(&go.stderr)
+        );
+        let verify = go_verify(
+            &sb,
+            &[
+                ("example.com/big", "v1.0.0"),
+                ("example.com/simple", "v1.0.0"),
+            ],
+        );
+        assert!(
+            verify.status.success(),
+            "round {round}: go mod verify: {}{}",
+            String::from_utf8_lossy(&verify.stdout),
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        let again = sb.ours(&args);
+        assert!(
+            again.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        make_writable(sb.dir.path());
+    }
+    make_writable(probe.dir.path());
+}
+
+#[test]
+fn shares_a_cache_with_a_running_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let mut fixtures = big_fixtures(4);
+    let mut mods = vec!["example.com/big@v1.0.0".to_string()];
+    for i in 0..12 {
+        let path = format!("example.com/shared/m{i:02}");
+        fixtures.add_simple(&path, "v1.0.0");
+        mods.push(format!("{path}@v1.0.0"));
+    }
+    let proxy = ModProxy::start(fixtures);
+    for round in 0..4 {
+        let sb = Sandbox::new(&proxy.url());
+        let mut go_args = vec!["mod", "download", "-json"];
+        go_args.extend(mods.iter().map(String::as_str));
+        let mut ours_args = vec!["download", "--json"];
+        ours_args.extend(mods.iter().rev().map(String::as_str));
+        let go_child = std::process::Command::new("go")
+            .args(&go_args)
+            .env_clear()
+            .envs(&sb.env)
+            .current_dir(sb.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let ours = sb.ours(&ours_args);
+        let go = go_child.wait_with_output().unwrap();
+        assert!(
+            go.status.success(),
+            "round {round}: go: {}",
+            String::from_utf8_lossy(&go.stdout)
+        );
+        assert!(
+            ours.status.success(),
+            "round {round}: ours: {}",
+            String::from_utf8_lossy(&ours.stdout)
+        );
+        let requires: Vec<(&str, &str)> = mods.iter().map(|m| m.split_once('@').unwrap()).collect();
+        let verify = go_verify(&sb, &requires);
+        assert!(
+            verify.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        make_writable(sb.dir.path());
+    }
+}
