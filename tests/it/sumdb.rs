@@ -577,4 +577,405 @@ mod e2e {
         let peer = Peer::start(&bin, dir.path(), &signer_key(1), &honest_sums(&u), None);
         honest_against(peer.url.clone(), "reference peer").await;
     }
+
+    fn show(out: &Output) -> String {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// Runs both tools (go only where present) in fresh homes under `root`.
+    async fn both(
+        root: &Path,
+        cwd: &Path,
+        env: &Env,
+        args: &[&str],
+    ) -> (Home, Output, Option<(Home, Output)>) {
+        let ours = Home::new(root, "ours");
+        let (h, e, c, a) = (
+            ours.dir.clone(),
+            env.clone(),
+            cwd.to_path_buf(),
+            args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        );
+        let out = blocking(move || {
+            run(
+                "ours",
+                &Home { dir: h },
+                &c,
+                &e,
+                &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
+        .await;
+        if !have_go() {
+            return (ours, out, None);
+        }
+        let theirs = Home::new(root, "go");
+        let (h, e, c, a) = (
+            theirs.dir.clone(),
+            env.clone(),
+            cwd.to_path_buf(),
+            args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        );
+        let go_out = blocking(move || {
+            run(
+                "go",
+                &Home { dir: h },
+                &c,
+                &e,
+                &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
+        .await;
+        (ours, out, Some((theirs, go_out)))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tampered_zip_and_go_mod_refused_by_both() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let args = ["example.com/tampered@v1.0.0", "example.com/badmod@v1.0.0"];
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &args).await;
+        assert!(!out.status.success(), "{}", show(&out));
+        let errs = errors(&out);
+        assert!(errs[0].starts_with("example.com/tampered@v1.0.0: verifying module: checksum mismatch\n\tdownloaded: h1:"), "{}", errs[0]);
+        assert!(errs[0].contains(&format!("\n\t{NAME}: h1:")) && errs[0].contains("\n\nSECURITY ERROR\nThis download does NOT match the one reported by the checksum server."), "{}", errs[0]);
+        assert!(
+            errs[1].starts_with("example.com/badmod@v1.0.0: verifying go.mod: checksum mismatch\n"),
+            "{}",
+            errs[1]
+        );
+        // The tampered bytes never became visible.
+        assert!(!ours.has_zip("example.com/tampered", "v1.0.0"));
+        assert!(!ours.modcache().join("example.com/tampered@v1.0.0").exists());
+        assert!(
+            !ours
+                .modcache()
+                .join("cache/download/example.com/badmod/@v/v1.0.0.mod")
+                .exists()
+        );
+        if let Some((theirs, go_out)) = go {
+            assert!(!go_out.status.success());
+            assert_eq!(errors(&go_out), errs, "go: {}", show(&go_out));
+            assert!(!theirs.has_zip("example.com/tampered", "v1.0.0"));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_key_refused_by_both() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(2), db.url),
+            extra: vec![],
+        };
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &["example.com/a@v1.0.0"]).await;
+        assert!(!out.status.success(), "{}", show(&out));
+        let errs = errors(&out);
+        assert!(
+            errs[0].starts_with("example.com/a@v1.0.0: verifying go.mod: example.com/a@v1.0.0/go.mod: reading tree note: note has no verifiable signatures\nnote:\ngo.sum database tree\n"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            ours.sumdb_files().is_empty(),
+            "{:?}",
+            ours.sumdb_files().keys()
+        );
+        assert!(
+            !ours
+                .modcache()
+                .join("cache/download/example.com/a/@v/v1.0.0.mod")
+                .exists()
+        );
+        if let Some((theirs, go_out)) = go {
+            assert_eq!(errors(&go_out), errs, "go: {}", show(&go_out));
+            assert!(theirs.sumdb_files().is_empty());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gonosumdb_goprivate_and_off_skip_as_go_does() {
+        let u = universe();
+        let proxy = u.serve(std::time::Duration::ZERO);
+        // The database is unreachable: only skipped modules can succeed.
+        let unreachable = format!("{} http://127.0.0.1:1", verifier_key(1));
+        let cases: Vec<(&str, Vec<(String, String)>, String, Vec<bool>)> = vec![
+            (
+                "GONOSUMDB",
+                vec![(
+                    "GONOSUMDB".into(),
+                    "example.com/a,example.com/private".into(),
+                )],
+                unreachable.clone(),
+                vec![true, false, true],
+            ),
+            // GONOPROXY keeps private modules on the loopback proxy (GOPRIVATE
+            // alone would send them to version control).
+            (
+                "GOPRIVATE",
+                vec![
+                    ("GOPRIVATE".into(), "example.com/private".into()),
+                    ("GONOPROXY".into(), "none.invalid".into()),
+                ],
+                unreachable.clone(),
+                vec![false, false, true],
+            ),
+            ("GOSUMDB=off", vec![], "off".into(), vec![true, true, true]),
+        ];
+        for (label, extra, gosumdb, want_ok) in cases {
+            let tmp = tempfile::tempdir().unwrap();
+            let env = Env {
+                proxy: proxy.url.clone(),
+                gosumdb,
+                extra,
+            };
+            let args = [
+                "example.com/a@v1.0.0",
+                "example.com/b@v0.3.0",
+                "example.com/private/p@v1.0.0",
+            ];
+            let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &args).await;
+            let ok: Vec<bool> = errors(&out).iter().map(String::is_empty).collect();
+            assert_eq!(ok, want_ok, "{label}: {}", show(&out));
+            assert!(
+                ours.sumdb_files().is_empty(),
+                "{label}: {:?}",
+                ours.sumdb_files().keys()
+            );
+            if let Some((_, go_out)) = go {
+                let go_ok: Vec<bool> = errors(&go_out).iter().map(String::is_empty).collect();
+                assert_eq!(go_ok, want_ok, "{label}: go: {}", show(&go_out));
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn database_reached_through_proxy_route() {
+        let u = universe();
+        // The database is served only under <proxy>/sumdb/<name>/; its name
+        // is not a reachable host, so a direct connection would fail.
+        let db = in_rust_db(&honest_sums(&u), true).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: format!("{},{}", db.url, proxy.url),
+            gosumdb: verifier_key(1),
+            extra: vec![],
+        };
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &HONEST).await;
+        assert!(out.status.success(), "{}", show(&out));
+        let reqs = db.requests();
+        assert!(
+            reqs.contains(&format!("/sumdb/{NAME}/supported")),
+            "{reqs:?}"
+        );
+        assert!(
+            reqs.iter()
+                .any(|r| r.starts_with(&format!("/sumdb/{NAME}/lookup/"))),
+            "{reqs:?}"
+        );
+        assert!(
+            reqs.iter()
+                .any(|r| r.starts_with(&format!("/sumdb/{NAME}/tile/8/0/000.p/"))),
+            "{reqs:?}"
+        );
+        if let Some((theirs, go_out)) = go {
+            assert!(go_out.status.success(), "go: {}", show(&go_out));
+            assert_eq!(ours.sumdb_files(), theirs.sumdb_files());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forked_tree_detected_after_honest_run() {
+        let u = universe();
+        let sums = honest_sums(&u);
+        let db = in_rust_db(&sums, false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &["example.com/a@v1.0.0"]).await;
+        assert!(out.status.success(), "{}", show(&out));
+        let latest_before =
+            std::fs::read(ours.gopath().join(format!("pkg/sumdb/{NAME}/latest"))).unwrap();
+        // The server rewrites history: same key, another record 0, and more.
+        let mut forked = SumdbLog::new(&signer_key(1));
+        forked.add(
+            "example.com/evil",
+            "v1.0.0",
+            "example.com/evil v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        );
+        forked.add_sums(&sums);
+        *db.log.lock().unwrap() = forked;
+        let (h, e, t) = (ours.dir.clone(), env.clone(), tmp.path().to_path_buf());
+        let out =
+            blocking(move || run("ours", &Home { dir: h }, &t, &e, &["example.com/b@v0.3.0"]))
+                .await;
+        assert!(!out.status.success(), "{}", show(&out));
+        let err = &errors(&out)[0];
+        assert!(err.starts_with("SECURITY ERROR\ngo.sum database server misbehavior detected!\n\nold database:\n\tgo.sum database tree\n"), "{err}");
+        assert!(
+            err.contains("\nnew database:\n\tgo.sum database tree\n")
+                && err.contains("\nproof of misbehavior:\n\t"),
+            "{err}"
+        );
+        let latest_after =
+            std::fs::read(ours.gopath().join(format!("pkg/sumdb/{NAME}/latest"))).unwrap();
+        assert_eq!(
+            latest_before, latest_after,
+            "the stored latest moved to a forked tree"
+        );
+        assert!(
+            !ours
+                .modcache()
+                .join("cache/download/example.com/b/@v/v0.3.0.mod")
+                .exists()
+        );
+        if let Some((theirs, _)) = go {
+            let (h, e, t) = (theirs.dir.clone(), env, tmp.path().to_path_buf());
+            let go_out =
+                blocking(move || run("go", &Home { dir: h }, &t, &e, &["example.com/b@v0.3.0"]))
+                    .await;
+            assert!(!go_out.status.success());
+            let text = String::from_utf8_lossy(&go_out.stderr);
+            assert!(
+                text.contains("SECURITY ERROR\ngo.sum database server misbehavior detected!"),
+                "go: {}",
+                show(&go_out)
+            );
+            // The same evidence, byte for byte.
+            assert!(
+                text.contains(err.as_str()),
+                "go printed other evidence:\n{text}\nours:\n{err}"
+            );
+        }
+    }
+
+    fn module_dir(root: &Path, go_sum: Option<&str>) -> PathBuf {
+        let dir = root.join("main");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("go.mod"),
+            "module example.com/main\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v0.3.0\n)\n",
+        )
+        .unwrap();
+        if let Some(s) = go_sum {
+            std::fs::write(dir.join("go.sum"), s).unwrap();
+        }
+        dir
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn go_sum_mismatch_and_write_sum_as_go() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let good_sum = u.go_sum();
+        let a_zip = good_sum
+            .lines()
+            .find(|l| l.starts_with("example.com/a v1.0.0 h1:"))
+            .unwrap()
+            .to_owned();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+
+        // A wrong h1 line in go.sum is fatal, with go's text.
+        let tmp = tempfile::tempdir().unwrap();
+        let wrong = good_sum
+            .lines()
+            .filter(|l| l.starts_with("example.com/a ") || l.starts_with("example.com/b "))
+            .map(|l| {
+                if *l == a_zip {
+                    "example.com/a v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                        .to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n";
+        let dir = module_dir(tmp.path(), Some(&wrong));
+        let (ours, out, go) = both(tmp.path(), &dir, &env, &["example.com/a@v1.0.0"]).await;
+        let err = &errors(&out)[0];
+        let h = a_zip.split(' ').nth(2).unwrap();
+        assert_eq!(
+            err,
+            &format!(
+                "verifying example.com/a@v1.0.0: checksum mismatch\n\tdownloaded: {h}\n\tgo.sum:     h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\nSECURITY ERROR\nThis download does NOT match an earlier download recorded in go.sum.\nThe bits may have been replaced on the origin server, or an attacker may\nhave intercepted the download attempt.\n\nFor more information, see 'go help module-auth'.\n"
+            )
+        );
+        assert!(!ours.has_zip("example.com/a", "v1.0.0"));
+        // Listed modules need no database lookup.
+        assert!(db.requests().is_empty(), "{:?}", db.requests());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("go.sum")).unwrap(),
+            wrong,
+            "go.sum rewritten"
+        );
+        if let Some((_, go_out)) = go {
+            let text = String::from_utf8_lossy(&go_out.stderr);
+            assert!(!go_out.status.success());
+            assert!(text.contains(err.as_str()), "go: {}", show(&go_out));
+        }
+
+        // --write-sum adds the missing lines in go's order; without it go.sum is untouched.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = module_dir(tmp.path(), Some(""));
+        let args = ["example.com/b@v0.3.0", "example.com/a@v1.0.0"];
+        let (h, e, d) = (Home::new(tmp.path(), "plain").dir, env.clone(), dir.clone());
+        let out = blocking(move || run("ours", &Home { dir: h }, &d, &e, &args)).await;
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(std::fs::read_to_string(dir.join("go.sum")).unwrap(), "");
+        let (h, e, d) = (Home::new(tmp.path(), "ours").dir, env.clone(), dir.clone());
+        let out = blocking(move || {
+            run(
+                "ours",
+                &Home { dir: h },
+                &d,
+                &e,
+                &["--write-sum", args[0], args[1]],
+            )
+        })
+        .await;
+        assert!(out.status.success(), "{}", show(&out));
+        let ours_sum = std::fs::read_to_string(dir.join("go.sum")).unwrap();
+        let want: String = good_sum
+            .lines()
+            .filter(|l| l.starts_with("example.com/a v1.0.0") || l.starts_with("example.com/b "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(ours_sum, want);
+        if have_go() {
+            let dir2 = module_dir(&tmp.path().join("g"), Some(""));
+            let (h, e, d) = (Home::new(tmp.path(), "go").dir, env, dir2.clone());
+            let go_out = blocking(move || run("go", &Home { dir: h }, &d, &e, &args)).await;
+            assert!(go_out.status.success(), "go: {}", show(&go_out));
+            assert_eq!(
+                std::fs::read_to_string(dir2.join("go.sum")).unwrap(),
+                ours_sum,
+                "go wrote another go.sum"
+            );
+        }
+    }
 }
