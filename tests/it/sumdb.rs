@@ -713,7 +713,8 @@ mod e2e {
         let proxy = u.serve(std::time::Duration::ZERO);
         // The database is unreachable: only skipped modules can succeed.
         let unreachable = format!("{} http://127.0.0.1:1", verifier_key(1));
-        let cases: Vec<(&str, Vec<(String, String)>, String, Vec<bool>)> = vec![
+        type Case<'a> = (&'a str, Vec<(String, String)>, String, Vec<bool>);
+        let cases: Vec<Case> = vec![
             (
                 "GONOSUMDB",
                 vec![(
