@@ -27,8 +27,10 @@ pub enum Kind {
     /// The TARGET module's direct-mode discovery (`?go-get=1`). When
     /// `fallback`, Go only goes there after every proxy said not-found.
     TargetDirect { fallback: bool },
-    /// A TARGET URL.
+    /// A TARGET URL (or a proxy's `/sumdb/<name>/supported`).
     TargetUrl,
+    /// The checksum database's `/latest` (directly or at GOSUMDB's URL).
+    Sumdb,
 }
 
 /// The checksum database to reach.

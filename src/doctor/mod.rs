@@ -184,7 +184,9 @@ pub async fn diagnose(config: &Config, target: Option<&str>, options: &ProbeOpti
             }
         }
     };
-    tlsadvice::trust_findings(config, &roots, &mut findings);
+    let uses_https =
+        plan.sumdb.is_some() || plan.endpoints.iter().any(|p| p.url.starts_with("https://"));
+    tlsadvice::trust_findings(uses_https, &roots, &mut findings);
     let mut endpoints = Vec::new();
     probe::probe_all(
         config,

@@ -100,7 +100,7 @@ pub async fn probe_all(
             let planned = Planned {
                 role: format!("{role} (GOSUMDB URL)"),
                 url: format!("{}/latest", url.trim_end_matches('/')),
-                kind: Kind::TargetUrl,
+                kind: Kind::Sumdb,
             };
             let (endpoint, mut found) = probe(config, &planned, roots, options).await;
             endpoints.push(endpoint);
@@ -164,7 +164,7 @@ pub async fn probe_all(
         let planned = Planned {
             role: format!("{role} (direct)"),
             url: format!("https://{}/latest", sumdb.name),
-            kind: Kind::TargetUrl,
+            kind: Kind::Sumdb,
         };
         let (endpoint, mut found) = probe(config, &planned, roots, options).await;
         endpoints.push(endpoint);
@@ -421,6 +421,12 @@ fn judge_status(
         ),
         404 | 410 => match planned.kind {
             Kind::TargetViaProxy => (Severity::Info, "target.not_found", format!("HTTP {status}: this proxy does not have the module; Go tries the next GOPROXY entry"), None),
+            Kind::Sumdb => (
+                Severity::Error,
+                "sumdb.not_found",
+                format!("HTTP {status}: no checksum database answers at this URL (its signed tree head, /latest)"),
+                Some("Check GOSUMDB; for private modules use GOPRIVATE/GONOSUMDB rather than a database that does not exist".to_owned()),
+            ),
             Kind::TargetDirect { .. } => (Severity::Warning, "target.not_found", format!("HTTP {status} for the ?go-get=1 discovery page"), Some("Check the module path; private hosts may need credentials in ~/.netrc".to_owned())),
             // Reaching a proxy's base URL proves the connection; many answer 404 there.
             _ => (Severity::Ok, "endpoint.ok", format!("reachable (HTTP {status} at this URL)"), None),

@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use super::probe::origin_text;
-use super::{Config, Endpoint, Finding, Severity};
+use super::{Endpoint, Finding, Severity};
 use crate::net::tls::{LoadedRoots, Origin, SourceStatus, TlsFailure, format_unix};
 
 /// Findings about the trust store itself.
-pub fn trust_findings(config: &Config, roots: &LoadedRoots, findings: &mut Vec<Finding>) {
+/// `uses_https`: whether any endpoint to check needs TLS (without one, an
+/// empty store is only a warning).
+pub fn trust_findings(uses_https: bool, roots: &LoadedRoots, findings: &mut Vec<Finding>) {
     for source in &roots.sources {
         let path = source.path.display().to_string();
         let subject = match source.origin {
@@ -86,7 +88,11 @@ pub fn trust_findings(config: &Config, roots: &LoadedRoots, findings: &mut Vec<F
     if roots.certs.is_empty() {
         let mut finding = Finding::new(
             "trust.none",
-            Severity::Error,
+            if uses_https {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             "trust store",
             "no trusted certificate was loaded: every https connection fails",
         );
@@ -96,7 +102,6 @@ pub fn trust_findings(config: &Config, roots: &LoadedRoots, findings: &mut Vec<F
             )),
             None => finding.detail("Go: x509: certificate signed by unknown authority"),
         };
-        let _ = config;
         findings.push(finding.fix("Set SSL_CERT_FILE to a readable CA bundle (e.g. your system's ca-certificates bundle plus your organisation's CA)"));
     }
 }

@@ -290,6 +290,40 @@ fn proxy_407_dns_refused_and_garbage_are_findings() {
 }
 
 #[test]
+fn plain_http_proxy_works_without_goinsecure_and_missing_sumdb_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = start_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let mut cfg = config(
+        &format!("http://127.0.0.1:{}", plain.addr.port()),
+        trust(&dir.path().join("none.pem"), dir.path()),
+    );
+    let report = diagnose(&cfg, None);
+    assert!(report.ok, "{:#?}", report.findings);
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.code == "goproxy.plain_http")
+        .expect("plain http");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(finding.summary.contains("without GOINSECURE"));
+
+    // A checksum database URL where nothing answers /latest.
+    let pki = Pki::new();
+    let root = pki.write_root(dir.path());
+    let (chain, key) = pki.chain(&Case::Good);
+    let tls = start_tls(chain, key, Behind::Files(Default::default()));
+    cfg.trust = trust(&root, dir.path());
+    cfg.gosumdb = format!("sum.example.com+00000000+AAAA {}", tls.url_localhost());
+    let report = diagnose(&cfg, None);
+    assert!(!report.ok);
+    assert!(
+        codes(&report).contains(&"sumdb.not_found".to_owned()),
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[test]
 fn bad_trust_files_are_findings() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
