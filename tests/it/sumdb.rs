@@ -308,6 +308,8 @@ mod e2e {
         example.com/private/p@v1.0.0 go=1.17
         example.com/tampered@v1.0.0 go=1.17
         example.com/badmod@v1.0.0 go=1.17
+        example.com/nohash@v1.0.0 go=1.17
+        example.com/absent@v1.0.0 go=1.17
     ";
 
     #[expect(
@@ -439,10 +441,12 @@ mod e2e {
 
     /// The honest log: the universe's sums, except that the database says
     /// something else for example.com/badmod's go.mod (as if the proxy had
-    /// tampered with the go.mod).
+    /// tampered with the go.mod), has no zip hash for example.com/nohash and
+    /// nothing at all for example.com/absent.
     fn honest_sums(u: &Universe) -> String {
         u.go_sum()
             .lines()
+            .filter(|l| !l.starts_with("example.com/absent ") && !l.starts_with("example.com/nohash v1.0.0 h1:"))
             .map(|l| {
                 if l.starts_with("example.com/badmod v1.0.0/go.mod ") {
                     "example.com/badmod v1.0.0/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()
@@ -644,7 +648,12 @@ mod e2e {
             gosumdb: format!("{} {}", verifier_key(1), db.url),
             extra: vec![],
         };
-        let args = ["example.com/tampered@v1.0.0", "example.com/badmod@v1.0.0"];
+        let args = [
+            "example.com/tampered@v1.0.0",
+            "example.com/badmod@v1.0.0",
+            "example.com/nohash@v1.0.0",
+            "example.com/absent@v1.0.0",
+        ];
         let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &args).await;
         assert!(!out.status.success(), "{}", show(&out));
         let errs = errors(&out);
@@ -736,6 +745,13 @@ mod e2e {
                 vec![false, false, true],
             ),
             ("GOSUMDB=off", vec![], "off".into(), vec![true, true, true]),
+            // GOINSECURE never disables checksum checks.
+            (
+                "GOINSECURE",
+                vec![("GOINSECURE".into(), "*".into())],
+                unreachable.clone(),
+                vec![false, false, false],
+            ),
         ];
         for (label, extra, gosumdb, want_ok) in cases {
             let tmp = tempfile::tempdir().unwrap();
