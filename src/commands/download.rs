@@ -142,10 +142,9 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         .trust
         .extra_ca_files
         .extend(args.cacert.iter().cloned());
-    if args.modules.is_empty() {
-        printer.error("gomodfetch: no modules specified (see 'gomodfetch download --help')");
-        return Ok(ExitStatus::Failure);
-    }
+    // No module arguments (or `all`): pre-warm from go.mod / go.work.
+    let prewarm_all = args.modules.len() == 1 && args.modules[0] == "all";
+    let prewarm_mode = args.modules.is_empty() || prewarm_all;
     if let Err(e) = settings.cache_root() {
         printer.error(&format!("gomodfetch: {e}"));
         return Ok(ExitStatus::Failure);
@@ -187,6 +186,17 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     let fetcher = Fetcher::new(&settings, client, reporter)
         .with_sum_check(checker.clone())
         .with_direct(Arc::new(direct));
+    if prewarm_mode {
+        let prewarm_args = super::prewarm::PrewarmArgs {
+            all: prewarm_all,
+            json: args.json,
+            jobs: args.jobs,
+            gowork: env.go_var("GOWORK").map(str::to_string),
+            write_sum: args.write_sum,
+        };
+        let fetcher = Arc::new(fetcher);
+        return super::prewarm::run(fetcher, checker, prewarm_args, progress, printer).await;
+    }
     let jobs = args.jobs.max(1);
     let results: Vec<ModuleJson> = futures_util::stream::iter(args.modules.iter())
         .map(|arg| {

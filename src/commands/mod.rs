@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod download;
 pub mod hash;
 pub mod mirror;
+pub mod prewarm;
 pub mod serve;
 
 use std::ffi::OsString;

@@ -41,7 +41,7 @@ pub enum GraphError {
     Workspace(#[from] WorkspaceError),
     /// A go.mod in the graph could not be read or parsed; `message` is Go's
     /// requirement chain (`a@v1 requires\n\tb@v2: reading ...`).
-    #[error("go: {message}")]
+    #[error("{message}")]
     Load {
         module: ModuleVersion,
         message: String,

@@ -192,7 +192,7 @@ async fn missing_go_mod_names_the_chain() {
     let err = run(ws, mem(spec), false).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "go: example.com/a@v1.0.0 requires\n\texample.com/b@v1.0.0: reading http://127.0.0.1/example.com/b/@v/v1.0.0.mod: 404 Not Found"
+        "example.com/a@v1.0.0 requires\n\texample.com/b@v1.0.0: reading http://127.0.0.1/example.com/b/@v/v1.0.0.mod: 404 Not Found"
     );
 }
 
@@ -256,7 +256,7 @@ async fn bad_input_errors_as_go() {
     assert_eq!(
         err,
         format!(
-            "go: example.com/l@v1.0.0 (replaced by ./nope): reading nope/go.mod: open {}/nope/go.mod: no such file or directory",
+            "example.com/l@v1.0.0 (replaced by ./nope): reading nope/go.mod: open {}/nope/go.mod: no such file or directory",
             d.display()
         )
     );
@@ -277,7 +277,7 @@ async fn bad_input_errors_as_go() {
     let err = run(ws, src, false).await.unwrap_err().to_string();
     assert_eq!(
         err,
-        "go: example.com/bad@v1.0.0: parsing go.mod: go.mod:4: usage: require module/path v1.2.3"
+        "example.com/bad@v1.0.0: parsing go.mod: go.mod:4: usage: require module/path v1.2.3"
     );
     // The main go.mod itself.
     std::fs::write(d.join("go.mod"), "module example.com/m\nfoo\n").unwrap();
@@ -287,7 +287,7 @@ async fn bad_input_errors_as_go() {
     assert_eq!(
         err,
         format!(
-            "go: errors parsing go.mod:\n{}/go.mod:2: unknown directive: foo",
+            "errors parsing go.mod:\n{}/go.mod:2: unknown directive: foo",
             d.display()
         )
     );

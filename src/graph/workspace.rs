@@ -30,26 +30,26 @@ pub enum Replacement {
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
     #[error(
-        "go: go.mod file not found in current directory or any parent directory; see 'go help modules'"
+        "go.mod file not found in current directory or any parent directory; see 'go help modules'"
     )]
     NoModule,
-    #[error("go: reading {}: {source}", .path.display())]
+    #[error("reading {}: {source}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("go: errors parsing {}:\n{source}", .short)]
+    #[error("errors parsing {}:\n{source}", .short)]
     Parse { short: String, source: ModfileError },
-    #[error("go: {}: no module line", .path.display())]
+    #[error("{}: no module line", .path.display())]
     NoModuleLine { path: PathBuf },
-    #[error("go: conflicting replacements for {old}:\n\t{first}\n\t{second}")]
+    #[error("conflicting replacements for {old}:\n\t{first}\n\t{second}")]
     ConflictingReplacements {
         old: ModuleVersion,
         first: String,
         second: String,
     },
     #[error(
-        "go: conflicting replacements found for {old} in workspace modules defined by {} and {}",
+        "conflicting replacements found for {old} in workspace modules defined by {} and {}",
         .first.display(),
         .second.display()
     )]
@@ -58,7 +58,7 @@ pub enum WorkspaceError {
         first: PathBuf,
         second: PathBuf,
     },
-    #[error("go: module {path} appears multiple times in workspace")]
+    #[error("module {path} appears multiple times in workspace")]
     DuplicateWorkspaceModule { path: String },
 }
 

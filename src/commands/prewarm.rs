@@ -1,0 +1,227 @@
+//! `gomodfetch download` with no module arguments (or `all`) inside a
+//! module or workspace: the pre-warm path of the download command. Wires the
+//! fetcher into [`crate::prewarm`] (go.mod source and module downloader),
+//! then prints as `go mod download [-json]` does, plus a one-line summary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::commands::download::ModuleJson;
+use crate::commands::{CmdResult, ExitStatus};
+use crate::fetch::{Context, Fetcher};
+use crate::graph::ModuleVersion;
+use crate::graph::load::{BoxFuture, DownloadTarget, GoModSource};
+use crate::graph::workspace::Workspace;
+use crate::prewarm::{self, ModuleDownloader, Options};
+use crate::report::Reporter;
+use crate::sumdb::checker::SumdbChecker;
+use crate::ui::printer::Printer;
+use crate::ui::progress::Progress;
+
+/// What the download command hands over.
+pub struct PrewarmArgs {
+    pub all: bool,
+    pub json: bool,
+    pub jobs: usize,
+    /// GOWORK as configured (`off`, a path, or empty).
+    pub gowork: Option<String>,
+    /// Add the hashes verified this run to go.sum (Go leaves it unchanged).
+    pub write_sum: bool,
+}
+
+/// The fetcher as the graph's go.mod source.
+struct FetcherSource(Arc<Fetcher>);
+
+impl GoModSource for FetcherSource {
+    fn go_mod(&self, m: ModuleVersion) -> BoxFuture<Result<Vec<u8>, String>> {
+        let fetcher = self.0.clone();
+        Box::pin(async move {
+            fetcher.go_mod(&m.path, &m.version).await.map_err(|e| {
+                // The graph prefixes `path@version: ` itself.
+                match e.context {
+                    Context::Version => e.kind.to_string(),
+                    _ => e.to_string(),
+                }
+            })
+        })
+    }
+}
+
+/// One module's result: its `-json` object plus what the summary needs.
+struct Done {
+    json: ModuleJson,
+    from_cache: bool,
+    bytes: u64,
+}
+
+struct FetcherDownloader {
+    fetcher: Arc<Fetcher>,
+    progress: Option<Arc<Progress>>,
+}
+
+fn show(p: Option<PathBuf>) -> String {
+    p.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+impl ModuleDownloader for FetcherDownloader {
+    type Output = Done;
+    fn download(&self, t: DownloadTarget) -> BoxFuture<Done> {
+        let fetcher = self.fetcher.clone();
+        let progress = self.progress.clone();
+        Box::pin(async move {
+            let (path, version) = (t.actual.path.clone(), t.actual.version.clone());
+            let zip_file = fetcher
+                .layout()
+                .ok()
+                .and_then(|l| l.file(&path, &version, "zip").ok());
+            let from_cache = match &zip_file {
+                Some(f) => tokio::fs::metadata(f).await.is_ok(),
+                None => false,
+            };
+            let outcome = fetcher.download_outcome(&path, &version).await;
+            let bytes = match &outcome.zip {
+                Some(z) => tokio::fs::metadata(z).await.map(|m| m.len()).unwrap_or(0),
+                None => 0,
+            };
+            let json = ModuleJson {
+                path,
+                version,
+                info: show(outcome.info),
+                go_mod: show(outcome.go_mod),
+                zip: show(outcome.zip),
+                dir: show(outcome.dir),
+                sum: outcome.sum.unwrap_or_default(),
+                go_mod_sum: outcome.go_mod_sum.unwrap_or_default(),
+                error: outcome.error.map(|e| e.to_string()).unwrap_or_default(),
+                ..ModuleJson::default()
+            };
+            if let Some(p) = progress {
+                p.module_done();
+            }
+            Done {
+                json,
+                from_cache,
+                bytes,
+            }
+        })
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Runs the pre-warm: graph, downloads, output. `fetcher` is configured by
+/// the download command (settings, client, checksum checks).
+pub async fn run(
+    fetcher: Arc<Fetcher>,
+    checker: Arc<SumdbChecker>,
+    args: PrewarmArgs,
+    progress: Option<Arc<Progress>>,
+    printer: &Printer,
+) -> CmdResult {
+    let start = Instant::now();
+    let cwd = std::env::current_dir()?;
+    let ws = match Workspace::discover(&cwd, args.gowork.as_deref()) {
+        Ok(ws) => Arc::new(ws),
+        Err(e) => {
+            if let Some(p) = &progress {
+                p.finish();
+            }
+            printer.error(&format!("gomodfetch: {e}"));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let options = Options {
+        all: args.all,
+        jobs: args.jobs.max(1),
+        graph_jobs: args.jobs.max(1) * 2,
+    };
+    let downloader = Arc::new(FetcherDownloader {
+        fetcher: fetcher.clone(),
+        progress: progress.clone(),
+    });
+    let on_targets: Option<Box<dyn FnOnce(usize) + Send>> = progress
+        .clone()
+        .map(|p| Box::new(move |n: usize| p.on_total(n)) as Box<dyn FnOnce(usize) + Send>);
+    let result = prewarm::prewarm(
+        ws,
+        Arc::new(FetcherSource(fetcher)),
+        downloader,
+        &options,
+        None,
+        on_targets,
+    )
+    .await;
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => {
+            printer.error(&format!("gomodfetch: {e}"));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    for w in checker.take_warnings() {
+        printer.error(&w);
+    }
+    if args.write_sum
+        && let Err(e) = checker.write_sums()
+    {
+        printer.error(&format!("gomodfetch: updating go.sum: {e}"));
+        return Ok(ExitStatus::Failure);
+    }
+    if done.no_dependencies {
+        printer.status("gomodfetch: no module dependencies to download");
+        return Ok(ExitStatus::Success);
+    }
+    let mut failed = 0usize;
+    let (mut cached, mut fetched, mut bytes) = (0usize, 0usize, 0u64);
+    for (_, d) in &done.results {
+        if !d.json.error.is_empty() {
+            failed += 1;
+        } else if d.from_cache {
+            cached += 1;
+        } else {
+            fetched += 1;
+        }
+        bytes += d.bytes;
+        if args.json {
+            printer.data(&d.json.to_go_json());
+        } else if !d.json.error.is_empty() {
+            printer.error(&format!("gomodfetch: {}", d.json.error));
+        }
+    }
+    let mut summary = format!(
+        "gomodfetch: {} modules ({}), {cached} from cache, {fetched} fetched",
+        done.results.len(),
+        human_bytes(bytes),
+    );
+    if failed > 0 {
+        summary.push_str(&format!(", {failed} failed"));
+    }
+    summary.push_str(&format!(
+        "; {} go.mod files read; {:.2}s",
+        done.graph_modules,
+        start.elapsed().as_secs_f64()
+    ));
+    printer.status(&summary);
+    Ok(if failed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
