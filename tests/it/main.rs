@@ -6,6 +6,7 @@ mod cli;
 mod doctor;
 mod download;
 mod hash;
+mod mirror;
 mod module_oracle;
 mod prewarm;
 mod serve;

@@ -238,8 +238,10 @@ impl Universe {
     pub fn serve(&self, latency: Duration) -> Proxy {
         let files = Arc::new(self.files.clone());
         let count = Arc::new(AtomicU64::new(0));
+        let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let server_count = count.clone();
+        let server_paths = paths.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -252,8 +254,10 @@ impl Universe {
                 let app = axum::Router::new().fallback(move |uri: Uri| {
                     let files = files.clone();
                     let count = server_count.clone();
+                    let paths = server_paths.clone();
                     async move {
                         count.fetch_add(1, Ordering::SeqCst);
+                        paths.lock().unwrap().push(uri.path().to_string());
                         if !latency.is_zero() {
                             tokio::time::sleep(latency).await;
                         }
@@ -274,6 +278,7 @@ impl Universe {
         Proxy {
             url: format!("http://{addr}"),
             count,
+            paths,
         }
     }
 }
@@ -282,10 +287,16 @@ impl Universe {
 pub struct Proxy {
     pub url: String,
     count: Arc<AtomicU64>,
+    paths: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Proxy {
     pub fn requests(&self) -> u64 {
         self.count.load(Ordering::SeqCst)
+    }
+
+    /// Request paths, in arrival order (the request log).
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.lock().unwrap().clone()
     }
 }

@@ -1,0 +1,479 @@
+//! `gomodfetch mirror` end to end: a test project's whole graph is mirrored
+//! from a loopback proxy (the prewarm universe) and a loopback checksum
+//! database; the database is stopped; then the real go command, with
+//! `GOPROXY=file://DIR` (and again through `gomodfetch serve`), the
+//! database's `name+key` in GOSUMDB, an empty cache and no go.sum, runs
+//! `go mod download all` and `go build` with verification on. Also:
+//! `mirror verify`, a tampered zip caught by both verify and go, an
+//! incremental run that fetches only the new module's files (from the
+//! proxy's request log), repair of a damaged file, the delta directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gomodfetch::sumdb::note::Signer;
+
+use crate::prewarm::universe::{self, Universe};
+use crate::serve::Served;
+use crate::support::sumdb_server::{SumdbLog, SumdbServer};
+
+const DB: &str = "sum.mirror.test";
+
+const UNIVERSE: &str = "
+example.com/a@v1.0.0 go=1.17 req=example.com/b@v1.0.0 imp=example.com/b
+example.com/b@v1.0.0 go=1.17 req=example.com/c@v1.0.0 imp=example.com/c
+example.com/c@v1.0.0 go=1.17
+example.com/c@v1.1.0 go=1.17
+example.com/upper@v1.0.0 go=1.17
+example.com/u@v1.0.0 go=1.16 req=example.com/v@v1.0.0 imp=example.com/v
+example.com/v@v1.0.0 go=1.17 req=example.com/w@v1.0.0
+example.com/w@v1.0.0 go=1.17
+example.com/new@v1.0.0 go=1.17
+";
+
+#[allow(clippy::disallowed_methods, reason = "test switch, not configuration")]
+fn go_required() -> bool {
+    std::env::var("GOMODFETCH_REQUIRE_GO").is_ok_and(|v| v == "1")
+}
+
+#[allow(clippy::disallowed_methods, reason = "the oracle needs PATH")]
+fn path_var() -> String {
+    std::env::var("PATH").unwrap_or_default()
+}
+
+fn have_go() -> bool {
+    let ok = Command::new("go")
+        .arg("version")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || !go_required(),
+        "GOMODFETCH_REQUIRE_GO=1 but `go` is missing"
+    );
+    ok
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn keys() -> (String, String) {
+    Signer::key_pair_from_seed(DB, [9; 32])
+}
+
+/// The test project: imports a (→ b → c), Upper and u (→ v).
+fn project(dir: &Path, with_new: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut require = vec![
+        ("example.com/a", "v1.0.0", ""),
+        ("example.com/b", "v1.0.0", " // indirect"),
+        ("example.com/c", "v1.0.0", " // indirect"),
+        ("example.com/upper", "v1.0.0", ""),
+        ("example.com/u", "v1.0.0", ""),
+        ("example.com/v", "v1.0.0", " // indirect"),
+    ];
+    let mut imports = vec!["example.com/a", "example.com/upper", "example.com/u"];
+    if with_new {
+        require.push(("example.com/new", "v1.0.0", ""));
+        imports.push("example.com/new");
+    }
+    let mut gomod = "module example.com/main\n\ngo 1.17\n\nrequire (\n".to_string();
+    for (p, v, c) in &require {
+        gomod.push_str(&format!("\t{p} {v}{c}\n"));
+    }
+    gomod.push_str(")\n");
+    std::fs::write(dir.join("go.mod"), gomod).unwrap();
+    let imports: Vec<String> = imports.iter().map(|s| s.to_string()).collect();
+    std::fs::write(
+        dir.join("main.go"),
+        universe::package_source("main", &imports, true),
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(dir.join("go.sum"));
+}
+
+/// gomodfetch mirror with the loopback proxy and database.
+fn mirror(home: &Path, proxy: &str, gosumdb: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .arg("mirror")
+        .args(args)
+        .env_clear()
+        .env("PATH", path_var())
+        .env("HOME", home)
+        .env("GOENV", "off")
+        .env("GOPATH", home.join("gopath"))
+        .env("GOMODCACHE", home.join("gomodcache"))
+        .env("GOPROXY", proxy)
+        .env("GOSUMDB", gosumdb)
+        .env("GOMODFETCH_TEST_NO_RETRY_DELAY", "1")
+        .output()
+        .expect("run gomodfetch mirror")
+}
+
+fn verify(dir: &Path, key: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .args(["mirror", "verify"])
+        .arg(dir)
+        .args(["--key", key])
+        .env_clear()
+        .env("PATH", path_var())
+        .output()
+        .expect("run gomodfetch mirror verify")
+}
+
+/// The go command on the air-gapped side: only the mirror, the database
+/// key without a URL, a fresh cache; GONOSUMDB/GOPRIVATE unset.
+fn go_offline(project: &Path, home: &Path, goproxy: &str, vkey: &str, args: &[&str]) -> Output {
+    Command::new("go")
+        .args(args)
+        .current_dir(project)
+        .env_clear()
+        .env("PATH", path_var())
+        .env("HOME", home)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
+        .env("GOFLAGS", "-modcacherw -mod=mod")
+        .env("GOPROXY", goproxy)
+        .env("GOSUMDB", vkey)
+        .env("GOPATH", home.join("gopath"))
+        .env("GOMODCACHE", home.join("gomodcache"))
+        .env("GOCACHE", home.join("gocache"))
+        .output()
+        .expect("run go")
+}
+
+fn file_url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
+}
+
+struct World {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    universe: Universe,
+    proxy: universe::Proxy,
+    vkey: String,
+    rt: tokio::runtime::Runtime,
+    sumdb: Option<SumdbServer>,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let universe = Universe::new(UNIVERSE);
+        let proxy = universe.serve(std::time::Duration::ZERO);
+        let (skey, vkey) = keys();
+        let mut log = SumdbLog::new(&skey);
+        log.add_sums(&universe.go_sum());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sumdb = Some(rt.block_on(SumdbServer::start(log, None)));
+        World {
+            _tmp: tmp,
+            root,
+            universe,
+            proxy,
+            vkey,
+            rt,
+            sumdb,
+        }
+    }
+
+    fn gosumdb(&self) -> String {
+        format!("{} {}", self.vkey, self.sumdb.as_ref().unwrap().url)
+    }
+
+    fn stop_sumdb(&mut self) {
+        if let Some(s) = self.sumdb.take() {
+            let _guard = self.rt.enter();
+            drop(s);
+        }
+    }
+
+    fn sumdb_requests(&self) -> Vec<String> {
+        self.sumdb
+            .as_ref()
+            .map(|s| s.requests())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn mirror_then_go_verifies_offline() {
+    if !have_go() {
+        return; // skipped: no go on PATH (and not required)
+    }
+    let mut w = World::new();
+    let _ = &w.universe;
+    let dir = w.root.join("mirror");
+    let proj = w.root.join("project");
+    project(&proj, false);
+
+    // 1. Mirror the project's whole graph.
+    let out = mirror(
+        &w.root.join("home1"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.join("go.mod").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for f in [
+        "example.com/a/@v/v1.0.0.zip",
+        "example.com/upper/@v/v1.0.0.zip",
+        "example.com/w/@v/v1.0.0.mod",
+        "example.com/a/@v/list",
+        &format!("sumdb/{DB}/supported"),
+        &format!("sumdb/{DB}/latest"),
+        &format!("sumdb/{DB}/lookup/example.com/upper@v1.0.0"),
+        "manifest.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing: {}", text(&out));
+    }
+    assert!(
+        !dir.join("example.com/new").exists() && !dir.join("example.com/c/@v/v1.1.0.mod").exists(),
+        "only the graph is mirrored"
+    );
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+    let first_run_sumdb = w.sumdb_requests().len();
+    assert!(first_run_sumdb > 0);
+
+    // 2. Incremental: one more requirement fetches only that module.
+    project(&proj, true);
+    let before = w.proxy.paths().len();
+    let out = mirror(
+        &w.root.join("home2"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut new_requests: Vec<String> = w.proxy.paths()[before..].to_vec();
+    new_requests.sort();
+    assert_eq!(
+        new_requests,
+        [
+            "/example.com/new/@v/v1.0.0.info",
+            "/example.com/new/@v/v1.0.0.mod",
+            "/example.com/new/@v/v1.0.0.zip"
+        ],
+        "{}",
+        text(&out)
+    );
+    let sumdb_new: Vec<String> = w.sumdb_requests()[first_run_sumdb..].to_vec();
+    assert!(
+        sumdb_new
+            .iter()
+            .all(|p| !p.starts_with("/lookup/") || p == "/lookup/example.com/new@v1.0.0"),
+        "{sumdb_new:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("example.com/new/@v/list")).unwrap(),
+        "v1.0.0\n"
+    );
+
+    // 3. Stop the database: from here on nothing but the tree.
+    w.stop_sumdb();
+    let proxy_before_go = w.proxy.requests();
+
+    let home = w.root.join("go1");
+    let out = go_offline(
+        &proj,
+        &home,
+        &file_url(&dir),
+        &w.vkey,
+        &["mod", "download", "all"],
+    );
+    assert!(out.status.success(), "go mod download all: {}", text(&out));
+    let out = go_offline(&proj, &home, &file_url(&dir), &w.vkey, &["build", "./..."]);
+    assert!(out.status.success(), "go build: {}", text(&out));
+    // Verification really happened: go consulted the mirrored database.
+    let lookup = home.join(format!(
+        "gomodcache/cache/download/sumdb/{DB}/lookup/example.com/upper@v1.0.0"
+    ));
+    assert!(
+        lookup.is_file(),
+        "go did not verify through the mirror's sumdb"
+    );
+    assert!(home.join(format!("gopath/pkg/sumdb/{DB}/latest")).is_file());
+    let gosum = std::fs::read_to_string(proj.join("go.sum")).unwrap();
+    assert!(gosum.contains("example.com/new v1.0.0 h1:"), "{gosum}");
+
+    // 4. The same through `gomodfetch serve`.
+    project(&proj, true);
+    let served = Served::start(&dir, &[]);
+    let home = w.root.join("go2");
+    let out = go_offline(
+        &proj,
+        &home,
+        &served.url,
+        &w.vkey,
+        &["mod", "download", "all"],
+    );
+    assert!(
+        out.status.success(),
+        "served: go mod download all: {}",
+        text(&out)
+    );
+    let out = go_offline(&proj, &home, &served.url, &w.vkey, &["build", "./..."]);
+    assert!(out.status.success(), "served: go build: {}", text(&out));
+    let log = served.log_lines().join("\n");
+    assert!(log.contains(&format!("GET /sumdb/{DB}/supported")), "{log}");
+    assert!(log.contains(&format!("GET /sumdb/{DB}/lookup/")), "{log}");
+    assert!(log.contains(&format!("GET /sumdb/{DB}/tile/8/0/")), "{log}");
+    drop(served);
+    assert_eq!(
+        w.proxy.requests(),
+        proxy_before_go,
+        "go reached the upstream proxy"
+    );
+
+    // 5. A tampered zip: mirror verify names it, go refuses it.
+    let zip = dir.join("example.com/c/@v/v1.0.0.zip");
+    let mut evil = w.universe.clone();
+    evil.corrupt_zip("example.com/c", "v1.0.0");
+    let evil_proxy = evil.serve(std::time::Duration::ZERO);
+    let bytes = w.rt.block_on(async {
+        crate::serve::http_client()
+            .get(format!("{}/example.com/c/@v/v1.0.0.zip", evil_proxy.url))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    });
+    std::fs::write(&zip, &bytes).unwrap();
+    let out = verify(&dir, &w.vkey);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&zip.display().to_string()) && err.contains("checksum mismatch"),
+        "{err}"
+    );
+    project(&proj, true);
+    let home = w.root.join("go3");
+    let out = go_offline(
+        &proj,
+        &home,
+        &file_url(&dir),
+        &w.vkey,
+        &["mod", "download", "all"],
+    );
+    assert!(
+        !out.status.success(),
+        "go accepted a tampered zip: {}",
+        text(&out)
+    );
+    let goerr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        goerr.contains("example.com/c@v1.0.0") && goerr.contains("checksum mismatch"),
+        "{goerr}"
+    );
+
+    // 6. Mirror replaces the damaged file (the database is needed again
+    // only if the tree lacks a record; it does not).
+    let out = mirror(
+        &w.root.join("home3"),
+        &w.proxy.url,
+        &format!("{} http://127.0.0.1:9", w.vkey),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 replaced"),
+        "{}",
+        text(&out)
+    );
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn delta_and_bad_input() {
+    let w = World::new();
+    let dir = w.root.join("mirror");
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &["--to", dir.to_str().unwrap(), "example.com/c@v1.0.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let old_manifest = w.root.join("old-manifest.json");
+    std::fs::copy(dir.join("manifest.json"), &old_manifest).unwrap();
+
+    // A module that does not exist is reported; the rest is mirrored.
+    let delta = w.root.join("delta");
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "example.com/nope@v1.0.0",
+            "example.com/c@v1.1.0",
+            "--delta-since",
+            old_manifest.to_str().unwrap(),
+            "--delta-to",
+            delta.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("example.com/nope@v1.0.0"), "{err}");
+    assert!(dir.join("example.com/c/@v/v1.1.0.zip").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("example.com/c/@v/list")).unwrap(),
+        "v1.0.0\nv1.1.0\n"
+    );
+    // The delta holds what changed (the new version, the list, the
+    // database files that moved) and not what did not.
+    assert!(delta.join("example.com/c/@v/v1.1.0.zip").is_file());
+    assert!(delta.join("example.com/c/@v/list").is_file());
+    assert!(delta.join("manifest.json").is_file());
+    assert!(!delta.join("example.com/c/@v/v1.0.0.zip").exists());
+    // Applying the delta to a copy of the old tree gives a tree that verifies.
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Another database's key over the same tree: a clear error, nothing replaced.
+    let (_, other_key) = Signer::key_pair_from_seed(DB, [3; 32]);
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &format!("{other_key} {}", w.sumdb.as_ref().unwrap().url),
+        &["--to", dir.to_str().unwrap(), "example.com/w@v1.0.0"],
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not verify with key"), "{err}");
+    assert!(!dir.join("example.com/w/@v/v1.0.0.zip").exists(), "{err}");
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+}
