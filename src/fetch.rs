@@ -329,16 +329,27 @@ impl Fetcher {
                     err
                 }
             })?;
-        self.write_info(path, &info).await?;
+        // Go's cachingRepo.Stat writes what it resolved unconditionally
+        // (writeDiskStat), replacing an existing `.info` of that version.
+        self.write_info_replacing(path, &info, true).await?;
         Ok(info)
     }
 
     async fn write_info(&self, path: &str, info: &RevInfo) -> Result<(), FetchError> {
+        self.write_info_replacing(path, info, false).await
+    }
+
+    async fn write_info_replacing(
+        &self,
+        path: &str,
+        info: &RevInfo,
+        replace: bool,
+    ) -> Result<(), FetchError> {
         let layout = self.layout_for(path, &info.version)?;
         let file = layout
             .file(path, &info.version, "info")
             .map_err(|e| FetchError::new(path, &info.version, e))?;
-        if tokio::fs::metadata(&file).await.is_ok() {
+        if !replace && tokio::fs::metadata(&file).await.is_ok() {
             return Ok(());
         }
         let data = protocol::cache_info_bytes(info);

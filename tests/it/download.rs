@@ -290,20 +290,30 @@ fn bad_zip_is_refused_and_cache_left_clean() {
 }
 
 #[test]
-fn direct_entry_reports_not_available() {
+fn direct_entry_is_reached_after_the_proxy() {
+    // Direct mode exists now: a `.git`-qualified path fails in the scheme
+    // probe without any network when GIT_ALLOW_PROTOCOL admits no secure
+    // remote scheme (hermetic), and that direct error is the one reported.
     let proxy = ModProxy::start(Fixtures::standard());
-    let sb = Sandbox::new(&format!("{},direct", proxy.url()));
-    let out = sb.ours(&["download", "--json", "example.com/missing@v1.0.0"]);
+    let mut sb = Sandbox::new(&format!("{},direct", proxy.url()));
+    sb.set("GIT_ALLOW_PROTOCOL", "file");
+    let out = sb.ours(&["download", "--json", "example.com/missing.git@v1.0.0"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("direct mode is not available yet"), "{text}");
+    assert!(
+        text.contains("example.com/missing.git@v1.0.0: no secure protocol found for repository"),
+        "{text}"
+    );
     // GONOPROXY: the proxy is never asked.
     let mut sb = Sandbox::new(&proxy.url());
-    sb.set("GOPRIVATE", "example.com/simple");
+    sb.set("GOPRIVATE", "example.com/private.git")
+        .set("GIT_ALLOW_PROTOCOL", "file");
     proxy.clear_log();
-    let out = sb.ours(&["download", "--json", "example.com/simple@v1.0.0"]);
+    let out = sb.ours(&["download", "--json", "example.com/private.git@v1.0.0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("direct mode is not available yet"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no secure protocol found for repository")
+    );
     assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
 }
 

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod direct;
 mod doctor;
 mod download;
 mod hash;
