@@ -16,7 +16,8 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
 
-use crate::verify::zipcheck::{self, DirFile, ModuleFile, ZipError};
+use crate::verify::zipcheck::{self, DataFile, DirFile, ModuleFile, ZipError};
+use crate::verify::zipread::ZipReader;
 
 const FILE_HEADER_SIGNATURE: u32 = 0x0403_4b50;
 const DIRECTORY_HEADER_SIGNATURE: u32 = 0x0201_4b50;
@@ -393,4 +394,127 @@ pub fn create_from_dir<W: Write>(
         dir: Some(dir.to_path_buf()),
         source: Box::new(source),
     })
+}
+
+/// Go's `CreateFromVCS(w, m, repoRoot, revision, subdir)` for git: the files
+/// `git archive` gives for `revision` (so ignored files are absent), limited
+/// to `subdir`, plus the repository root's LICENSE when `subdir` has none,
+/// written with [`create`]. `repo_root` must be a work tree's root.
+pub fn create_from_vcs<W: Write>(
+    writer: W,
+    module_path: &str,
+    version: &str,
+    repo_root: &Path,
+    revision: &str,
+    subdir: &str,
+) -> Result<(), ZipError> {
+    let wrap = |source: ZipError| match source {
+        ZipError::Create { source, .. } => ZipError::Create {
+            dir: Some(repo_root.to_path_buf()),
+            source,
+        },
+        other => ZipError::CreateFromVcs {
+            repo_root: repo_root.to_path_buf(),
+            source: Box::new(other),
+        },
+    };
+    if !is_git_repo(repo_root) {
+        return Err(wrap(ZipError::UnrecognizedVcs {
+            repo_root: repo_root.to_path_buf(),
+        }));
+    }
+    let files = files_in_git_repo(repo_root, revision, subdir).map_err(wrap)?;
+    create(writer, module_path, version, &files).map_err(wrap)
+}
+
+fn git(repo_root: &Path, args: &[&str]) -> io::Result<std::process::Output> {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(repo_root)
+        .env("PWD", repo_root)
+        .output()
+}
+
+/// Go's `isGitRepo`: `git rev-parse --git-dir` names `repo_root/.git`.
+fn is_git_repo(repo_root: &Path) -> bool {
+    let Ok(out) = git(repo_root, &["rev-parse", "--git-dir"]) else {
+        return false;
+    };
+    if !out.status.success() {
+        return false;
+    }
+    let git_dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let git_dir = Path::new(&git_dir);
+    let git_dir = if git_dir.is_absolute() {
+        git_dir.to_path_buf()
+    } else {
+        repo_root.join(git_dir)
+    };
+    git_dir == repo_root.join(".git")
+}
+
+/// Go's `filesInGitRepo`.
+fn files_in_git_repo(
+    repo_root: &Path,
+    revision: &str,
+    subdir: &str,
+) -> Result<Vec<DataFile>, ZipError> {
+    let mut args = vec![
+        "-c",
+        "core.autocrlf=input",
+        "-c",
+        "core.eol=lf",
+        "archive",
+        "--format=zip",
+        revision,
+    ];
+    if !subdir.is_empty() {
+        args.push(subdir);
+    }
+    let out = git(repo_root, &args).map_err(|source| ZipError::Io {
+        path: repo_root.to_path_buf(),
+        source,
+    })?;
+    if !out.status.success() {
+        return Err(ZipError::GitArchive {
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+        });
+    }
+    let size = out.stdout.len() as u64;
+    let mut zip = ZipReader::new(io::Cursor::new(out.stdout), size)?;
+    let mut files = Vec::new();
+    let mut have_license = false;
+    for index in 0..zip.entries().len() {
+        let name = zip.entries()[index].name.clone();
+        let Some(rest) = name.strip_prefix(subdir.as_bytes()) else {
+            continue;
+        };
+        if name.ends_with(b"/") || rest.is_empty() {
+            continue;
+        }
+        let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+        let path = String::from_utf8_lossy(rest).into_owned();
+        let mut data = Vec::new();
+        zip.open(index)?
+            .read_to_end(&mut data)
+            .map_err(|source| ZipError::Io {
+                path: repo_root.join(&path),
+                source,
+            })?;
+        have_license |= path == "LICENSE";
+        files.push(DataFile { path, data });
+    }
+    if !have_license && !subdir.is_empty() {
+        let blob = format!("{revision}:LICENSE");
+        if let Ok(out) = git(repo_root, &["cat-file", "blob", &blob])
+            && out.status.success()
+        {
+            files.push(DataFile {
+                path: "LICENSE".to_owned(),
+                data: out.stdout,
+            });
+        }
+    }
+    Ok(files)
 }

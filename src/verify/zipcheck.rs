@@ -189,6 +189,19 @@ pub enum ZipError {
         #[source]
         source: Box<ZipError>,
     },
+    /// `CreateFromVCS`: the directory is not the root of a git work tree.
+    #[error("could not find a recognized version control system at {}", go_quote(&.repo_root.display().to_string()))]
+    UnrecognizedVcs { repo_root: PathBuf },
+    /// `CreateFromVCS`: `git archive` failed (its stderr quoted).
+    #[error("error running `git archive`: {status}, {stderr}")]
+    GitArchive { status: String, stderr: String },
+    /// `CreateFromVCS` failed; Go words it `create zip from version control system <repo>: …`.
+    #[error("create zip from version control system {}", .repo_root.display())]
+    CreateFromVcs {
+        repo_root: PathBuf,
+        #[source]
+        source: Box<ZipError>,
+    },
     /// Listing the directory for `CreateFromDir` failed.
     #[error("create zip from directory {}", .dir.display())]
     CreateFromDir {

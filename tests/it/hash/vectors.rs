@@ -721,3 +721,213 @@ fn zero_deflate(size: u64) -> (impl Read, u32) {
     }
     (body.chain(io::Cursor::new(tail)), crc.sum())
 }
+
+/// A git work tree holding the files of a txtar, committed.
+fn git_repo(dir: &Path, repo_txtar: &str, commit: bool) {
+    fs::create_dir_all(dir).unwrap();
+    for (name, data) in txtar::parse(repo_txtar.as_bytes()).files {
+        let dest = dir.join(&name);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::write(&dest, data).unwrap();
+    }
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    if commit {
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "init"]);
+    }
+}
+
+/// The entries of a zip under `prefix`, with contents.
+fn zip_contents(zip: &Path, prefix: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut reader = gomodfetch::verify::zipread::open_file(zip).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for i in 0..reader.entries().len() {
+        let name = reader.entries()[i].name_lossy().into_owned();
+        let rel = name
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{name} outside {prefix}"));
+        let mut data = Vec::new();
+        reader.open(i).unwrap().read_to_end(&mut data).unwrap();
+        out.insert(rel.to_owned(), data);
+    }
+    out
+}
+
+#[test]
+fn zip_create_from_vcs_json() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("zip/create_from_vcs.json needs git on PATH");
+    }
+    let v = read_json("zip/create_from_vcs.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    git_repo(&repo, v["repo_txtar"].as_str().unwrap(), true);
+    let mut rows = 0;
+    let mut run_case = |case: &Value, repo: &Path| {
+        let desc = case["desc"].as_str().unwrap_or("v2_case");
+        let (path, version) = case["module"].as_str().unwrap().split_once('@').unwrap();
+        let zip = tmp.path().join(format!("{rows}.zip"));
+        zipbuild::create_from_vcs(
+            fs::File::create(&zip).unwrap(),
+            path,
+            version,
+            repo,
+            "HEAD",
+            case["subdir"].as_str().unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{desc}: {}", chain(&e)));
+        let got = zip_contents(&zip, &format!("{path}@{version}/"));
+        let mut want: Vec<&str> = case["want_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        want.sort_unstable();
+        assert_eq!(
+            got.keys().map(String::as_str).collect::<Vec<_>>(),
+            want,
+            "{desc}"
+        );
+        if let Some(data) = case["want_data"].as_object() {
+            for (name, content) in data {
+                assert_eq!(
+                    got[name],
+                    content.as_str().unwrap().as_bytes(),
+                    "{desc}: {name}"
+                );
+            }
+        }
+        rows += 1;
+    };
+    for case in v["cases"].as_array().unwrap() {
+        run_case(case, &repo);
+    }
+    let v2 = &v["v2_case"];
+    let repo2 = tmp.path().join("repo2");
+    git_repo(&repo2, v2["repo_txtar"].as_str().unwrap(), true);
+    run_case(v2, &repo2);
+    // Errors: not a repository; a repository without commits.
+    let plain = tmp.path().join("plain");
+    fs::create_dir(&plain).unwrap();
+    let err = zipbuild::create_from_vcs(
+        io::sink(),
+        "example.com/foo/bar",
+        "v0.0.1",
+        &plain,
+        "HEAD",
+        "",
+    )
+    .unwrap_err();
+    let text = chain(&err);
+    assert!(
+        text.contains("could not find a recognized version control system at"),
+        "{text}"
+    );
+    assert!(text.contains(&plain.display().to_string()), "{text}");
+    let empty = tmp.path().join("empty");
+    git_repo(&empty, "", false);
+    assert!(
+        zipbuild::create_from_vcs(
+            io::sink(),
+            "example.com/foo/bar",
+            "v0.0.1",
+            &empty,
+            "HEAD",
+            ""
+        )
+        .is_err()
+    );
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2);
+    rows += 2;
+    assert_eq!(
+        rows, 7,
+        "zip/create_from_vcs.json cases (4 + v2 + 2 errors)"
+    );
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test-only switch GOMODFETCH_LIVE, not configuration"
+)]
+fn live() -> bool {
+    std::env::var_os("GOMODFETCH_LIVE").is_some_and(|v| v == "1")
+}
+
+/// zip/vcs_hashes.json: real module versions. Needs the network, so it runs
+/// only with GOMODFETCH_LIVE=1: the real go downloads each version through
+/// the environment's GOPROXY into a private cache, and our h1 of its zip and
+/// of its extracted tree must equal the vector's h1 (and go's Sum).
+#[test]
+fn zip_vcs_hashes_json() {
+    let v = read_json("zip/vcs_hashes.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 23, "zip/vcs_hashes.json cases");
+    if !live() {
+        #[expect(clippy::print_stderr, reason = "a skipped live test says so")]
+        {
+            eprintln!(
+                "skipping zip/vcs_hashes.json (23 real modules): needs the network; set GOMODFETCH_LIVE=1"
+            );
+        }
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = 0;
+    for case in cases {
+        let module = format!(
+            "{}@{}",
+            case["path"].as_str().unwrap(),
+            case["version"].as_str().unwrap()
+        );
+        let want = case["h1"].as_str().unwrap();
+        let out = std::process::Command::new("go")
+            .args(["mod", "download", "-json", &module])
+            .current_dir(tmp.path())
+            .env("GOFLAGS", "-modcacherw")
+            .env("GOMODCACHE", tmp.path().join("modcache"))
+            .env("GOPATH", tmp.path().join("gopath"))
+            .env("GOTOOLCHAIN", "local")
+            .env("GONOSUMCHECK", "1")
+            .env("GONOSUMDB", "*")
+            .env("GOSUMDB", "off")
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{module}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert!(json["Error"].is_null(), "{module}: {}", json["Error"]);
+        assert_eq!(json["Sum"].as_str().unwrap(), want, "{module}: go's Sum");
+        let zip = Path::new(json["Zip"].as_str().unwrap());
+        assert_eq!(dirhash::hash_zip(zip).unwrap(), want, "{module}: zip");
+        let dir = Path::new(json["Dir"].as_str().unwrap());
+        assert_eq!(
+            dirhash::hash_dir(dir, &module).unwrap(),
+            want,
+            "{module}: dir"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 23);
+}
