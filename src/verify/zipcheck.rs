@@ -574,7 +574,8 @@ impl CollisionChecker {
 /// The go version rule input of a file list: `Lang` of the root go.mod's
 /// `go` line.
 fn files_go_version<F: ModuleFile>(files: &[F]) -> String {
-    for f in files {
+    // Go reads every root go.mod in order, so the last one wins.
+    for f in files.iter().rev() {
         if f.path() == "go.mod"
             && let Ok(info) = f.lstat()
             && info.kind == FileKind::Regular
