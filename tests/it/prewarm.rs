@@ -558,3 +558,109 @@ fn cli_matches_go_mod_download_and_builds_offline() {
         }
     }
 }
+
+/// A zip that does not match go.sum: both tools refuse with the same lines,
+/// and nothing of that module becomes visible in our cache.
+#[test]
+fn go_sum_mismatch_refused_like_go() {
+    if !have_go() {
+        return;
+    }
+    let s = spec_example();
+    let mut bad = s.universe.clone();
+    bad.corrupt_zip("example.com/a", "v1.0.0");
+    let proxy = bad.serve(Duration::ZERO);
+    let tmp = tempfile::tempdir().unwrap();
+    let go_dir = s.setup(&tmp.path().join("go"));
+    let our_dir = s.setup(&tmp.path().join("ours"));
+    let go_cache = tmp.path().join("go-modcache");
+    let our_cache = tmp.path().join("our-modcache");
+    let g = go(
+        &go_dir,
+        tmp.path(),
+        &go_cache,
+        &proxy.url,
+        "off",
+        &["mod", "download"],
+    );
+    let o = ours(&our_dir, tmp.path(), &our_cache, &proxy.url, "off", &[]);
+    assert!(!g.status.success(), "go accepted a bad zip: {}", text(&g));
+    assert!(
+        !o.status.success(),
+        "gomodfetch accepted a bad zip: {}",
+        text(&o)
+    );
+    let lines = |out: &Output, prefix: &str| -> Vec<String> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("gomodfetch: ") || !l.contains(" modules ("))
+            .map(|l| l.strip_prefix(prefix).unwrap_or(l).to_string())
+            .collect()
+    };
+    let go_lines = lines(&g, "go: ");
+    assert!(
+        go_lines.iter().any(|l| l.contains("checksum mismatch")),
+        "go's refusal: {go_lines:?}"
+    );
+    assert_eq!(
+        lines(&o, "gomodfetch: "),
+        go_lines,
+        "refusal lines (left: ours, right: go)"
+    );
+    let ours_files = cache_files(&our_cache);
+    assert!(
+        !ours_files
+            .iter()
+            .any(|f| f.starts_with("example.com/a/@v/v1.0.0.zip")),
+        "bad zip visible in our cache: {ours_files:?}"
+    );
+    assert!(!our_cache.join("example.com/a@v1.0.0").exists());
+}
+
+/// From a restored partial cache (files missing, an extraction removed):
+/// only what is missing is fetched, and the cache ends up as go's.
+#[test]
+fn partial_cache_is_topped_up() {
+    if !have_go() {
+        return;
+    }
+    let s = spec_example();
+    let proxy = s.universe.serve(Duration::ZERO);
+    let tmp = tempfile::tempdir().unwrap();
+    let go_dir = s.setup(&tmp.path().join("go"));
+    let our_dir = s.setup(&tmp.path().join("ours"));
+    let go_cache = tmp.path().join("go-modcache");
+    let our_cache = tmp.path().join("our-modcache");
+    let g = go(
+        &go_dir,
+        tmp.path(),
+        &go_cache,
+        &proxy.url,
+        "off",
+        &["mod", "download"],
+    );
+    assert!(g.status.success(), "{}", text(&g));
+    let o = ours(&our_dir, tmp.path(), &our_cache, &proxy.url, "off", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let dl = our_cache.join("cache/download");
+    std::fs::remove_file(dl.join("example.com/a/@v/v1.0.0.zip")).unwrap();
+    std::fs::remove_file(dl.join("example.com/a/@v/v1.0.0.ziphash")).unwrap();
+    std::fs::remove_file(dl.join("example.com/w/@v/v1.0.0.mod")).unwrap();
+    std::fs::remove_dir_all(our_cache.join("example.com/u@v1.0.0")).unwrap();
+    let before = proxy.requests();
+    let o = ours(&our_dir, tmp.path(), &our_cache, &proxy.url, "off", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(cache_files(&our_cache), cache_files(&go_cache));
+    assert!(our_cache.join("example.com/u@v1.0.0/u.go").is_file());
+    // a's zip and w's go.mod again (u's extraction comes from its cached zip).
+    assert_eq!(proxy.requests() - before, 2, "requests made to top up");
+    let b = go(
+        &our_dir,
+        tmp.path(),
+        &our_cache,
+        "off",
+        "off",
+        &["build", "./..."],
+    );
+    assert!(b.status.success(), "{}", text(&b));
+}
