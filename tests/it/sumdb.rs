@@ -996,3 +996,129 @@ mod e2e {
         }
     }
 }
+
+/// GOMODFETCH_LIVE=1: real modules verified against the checksum database
+/// this machine's go environment uses (directly or through its GOPROXY);
+/// the pkg/sumdb state left behind is then used by the real go command.
+mod live {
+    use std::process::Command;
+
+    const MODULES: &[&str] = &[
+        "golang.org/x/text@v0.14.0",
+        "golang.org/x/mod@v0.17.0",
+        "golang.org/x/sync@v0.7.0",
+        "golang.org/x/exp@v0.0.0-20240506185415-9bf2ced13842",
+        "github.com/google/uuid@v1.6.0",
+        "github.com/pkg/errors@v0.9.1",
+        "github.com/stretchr/testify@v1.9.0",
+        "github.com/davecgh/go-spew@v1.1.1",
+        "github.com/pmezard/go-difflib@v1.0.0",
+        "gopkg.in/yaml.v3@v3.0.1",
+        "github.com/spf13/pflag@v1.0.5",
+        "github.com/spf13/cobra@v1.8.0",
+        "github.com/inconshreveable/mousetrap@v1.1.0",
+        "github.com/google/go-cmp@v0.6.0",
+        "github.com/BurntSushi/toml@v1.3.2",
+        "github.com/Masterminds/semver/v3@v3.2.1",
+        "github.com/cespare/xxhash/v2@v2.3.0",
+        "github.com/mattn/go-isatty@v0.0.20",
+        "go.uber.org/multierr@v1.11.0",
+        "github.com/gorilla/mux@v1.8.1",
+        "github.com/russross/blackfriday/v2@v2.1.0",
+    ];
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "test-only switches and PATH for the tools"
+    )]
+    fn var(k: &str) -> Option<std::ffi::OsString> {
+        std::env::var_os(k)
+    }
+
+    fn go_env(k: &str) -> String {
+        let out = Command::new("go")
+            .args(["env", k])
+            .output()
+            .expect("go env");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn live_real_modules_verify_and_go_accepts_our_state() {
+        if var("GOMODFETCH_LIVE").is_none_or(|v| v != "1") {
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let gopath = tmp.path().join("gopath");
+        let env: Vec<(&str, String)> = [
+            "GOPROXY",
+            "GOSUMDB",
+            "GONOSUMDB",
+            "GOPRIVATE",
+            "GONOPROXY",
+            "GOINSECURE",
+        ]
+        .iter()
+        .map(|k| (*k, go_env(k)))
+        .collect();
+        let tool = |bin: &str, args: &[&str], cache: &str| {
+            let mut c = Command::new(bin);
+            c.args(args)
+                .args(MODULES)
+                .current_dir(tmp.path())
+                .env_clear()
+                .env("PATH", var("PATH").unwrap_or_default())
+                .env("HOME", tmp.path())
+                .env("GOPATH", &gopath)
+                .env("GOMODCACHE", tmp.path().join(cache))
+                .env("GOCACHE", tmp.path().join("gocache"))
+                .env("GOFLAGS", "-modcacherw")
+                .env("GOTOOLCHAIN", "local")
+                .env("GOENV", "off");
+            for (k, v) in &env {
+                c.env(k, v);
+            }
+            for k in [
+                "SSL_CERT_FILE",
+                "SSL_CERT_DIR",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "HTTP_PROXY",
+                "http_proxy",
+                "NO_PROXY",
+                "no_proxy",
+            ] {
+                if let Some(v) = var(k) {
+                    c.env(k, v);
+                }
+            }
+            c.output().expect("run")
+        };
+        let out = tool(
+            env!("CARGO_BIN_EXE_gomodfetch"),
+            &["download", "--json"],
+            "ours-cache",
+        );
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sumdb_dir = gopath.join("pkg/sumdb");
+        let names: Vec<_> = std::fs::read_dir(&sumdb_dir)
+            .expect("pkg/sumdb written")
+            .flatten()
+            .collect();
+        assert!(!names.is_empty());
+        // go, with a fresh module cache, continues from our latest tree head.
+        let out = tool("go", &["mod", "download", "-json"], "go-cache");
+        assert!(
+            out.status.success(),
+            "go: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(MODULES.len() >= 20);
+    }
+}
