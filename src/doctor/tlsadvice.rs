@@ -381,7 +381,9 @@ pub fn interception_findings(
                 hosts.join(", ")
             ));
         }
-        let strong = distinct_domains >= 2 || signals.len() >= 2;
+        // Public CAs sign for many hosts too (one intermediate for
+        // unrelated sites is common), so no single signal is enough.
+        let strong = signals.len() >= 2;
         if !strong {
             continue;
         }

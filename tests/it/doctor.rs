@@ -219,6 +219,36 @@ fn intercepting_proxy_is_detected_and_trusted() {
 }
 
 #[test]
+fn a_shared_public_style_ca_is_not_interception() {
+    // Two unrelated hosts under one ordinary CA (intermediate sent, root
+    // not sent, leaf named after a host): no interception claimed.
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let root = pki.write_root(dir.path());
+    let leaf = pki.intermediate.leaf_named(
+        "goproxy.example.com",
+        &["goproxy.example.com", "sum.example.net"],
+    );
+    let tls = start_tls(
+        vec![leaf.der, pki.intermediate.cert.der.clone()],
+        leaf.key,
+        Behind::Files(module_files()),
+    );
+    let proxy = start_connect_proxy(tls.addr);
+    let mut cfg = config("https://goproxy.example.com", trust(&root, dir.path()));
+    cfg.gosumdb = "sum.example.net".to_owned();
+    cfg.https_proxy = Some(format!("http://{}", proxy.addr));
+    let report = diagnose(&cfg, None);
+    assert!(report.ok, "{:#?}", report.findings);
+    assert!(report.endpoints.len() >= 2);
+    assert!(
+        !report.findings.iter().any(|f| f.code == "tls.interception"),
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[test]
 fn proxy_407_dns_refused_and_garbage_are_findings() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new();
