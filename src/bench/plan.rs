@@ -151,11 +151,11 @@ impl Plan {
 
 /// Joins a proxy base URL and a request path as the go command does
 /// (`strings.TrimSuffix(base, "/") + "/" + path`), keeping a query string.
-pub fn join(base: &url::Url, path: &str) -> String {
+pub fn join(base: &url::Url, path: &str) -> url::Url {
     let mut joined = base.clone();
     let prefix = base.path().trim_end_matches('/').to_owned();
     joined.set_path(&format!("{prefix}/{path}"));
-    joined.to_string()
+    joined
 }
 
 #[cfg(test)]
@@ -194,12 +194,12 @@ mod tests {
     fn join_trims_one_slash_and_keeps_query() {
         let base = url::Url::parse("http://127.0.0.1:8080/p/?token=1").unwrap();
         assert_eq!(
-            join(&base, "example.com/a/@v/list"),
+            join(&base, "example.com/a/@v/list").as_str(),
             "http://127.0.0.1:8080/p/example.com/a/@v/list?token=1"
         );
         let base = url::Url::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(
-            join(&base, "example.com/a/@v/list"),
+            join(&base, "example.com/a/@v/list").as_str(),
             "http://127.0.0.1:8080/example.com/a/@v/list"
         );
     }

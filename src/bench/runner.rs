@@ -58,21 +58,35 @@ pub enum ClientError {
     Build(#[source] reqwest::Error),
 }
 
-/// One client for the whole run: rustls with the `ring` provider, HTTP/2
-/// negotiated by ALPN, connections reused unless asked otherwise.
-pub fn build_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
-    // Go's trust rules and verifier; ALPN offers h2 then http/1.1.
-    let tls = client_config(&options.trust)?;
-    let mut builder = reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .user_agent(concat!("gomodfetch-bench/", env!("CARGO_PKG_VERSION")))
-        .timeout(options.timeout)
-        .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-        .tcp_nodelay(true);
-    if options.new_connections {
-        builder = builder.pool_max_idle_per_host(0);
+/// Builds the HTTP clients of a run: rustls with Go's trust rules and the
+/// `ring` provider, HTTP/2 negotiated by ALPN, connections reused unless
+/// asked otherwise. One client per lane, so a lane's connections live on
+/// its own thread.
+#[derive(Debug, Clone)]
+pub struct ClientFactory {
+    tls: rustls::ClientConfig,
+    options: ClientOptions,
+}
+
+impl ClientFactory {
+    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        // Go's trust rules and verifier; ALPN offers h2 then http/1.1.
+        let tls = client_config(&options.trust)?;
+        Ok(ClientFactory { tls, options })
     }
-    builder.build().map_err(ClientError::Build)
+
+    pub fn client(&self) -> Result<reqwest::Client, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(self.tls.clone())
+            .user_agent(concat!("gomodfetch-bench/", env!("CARGO_PKG_VERSION")))
+            .timeout(self.options.timeout)
+            .connect_timeout(self.options.timeout.min(Duration::from_secs(10)))
+            .tcp_nodelay(true);
+        if self.options.new_connections {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        builder.build().map_err(ClientError::Build)
+    }
 }
 
 /// Open or closed loop.
@@ -99,6 +113,9 @@ pub enum Stop {
 pub struct RunConfig {
     pub mode: Mode,
     pub concurrency: usize,
+    /// Threads that send (each with its own runtime, client and connections,
+    /// as wrk's threads); the workers are spread over them.
+    pub threads: usize,
     pub stop: Stop,
     pub warmup: Duration,
     pub verify: bool,
@@ -217,7 +234,7 @@ pub struct Unreachable {
 
 /// Runs one target: a probe, the warm-up, then the measured phase.
 pub async fn run_target(
-    client: &reqwest::Client,
+    factory: &ClientFactory,
     plan: &Arc<Plan>,
     base: &url::Url,
     display: &str,
@@ -225,15 +242,41 @@ pub async fn run_target(
     live: &Arc<Live>,
     verifier: &Arc<Verifier>,
 ) -> Result<TargetRun, Unreachable> {
-    let job = Arc::new(Job {
-        client: client.clone(),
-        plan: plan.clone(),
-        urls: plan.requests.iter().map(|r| join(base, &r.path)).collect(),
-        verify: config.verify.then(|| verifier.clone()),
-    });
+    // Parsed once: the request loop only clones them.
+    let urls: Arc<Vec<reqwest::Url>> =
+        Arc::new(plan.requests.iter().map(|r| join(base, &r.path)).collect());
+    let verify = config.verify.then(|| verifier.clone());
+    let lane_count = config.threads.clamp(1, config.concurrency.max(1));
+    let lanes = Lanes::start(lane_count, |_| {
+        Ok(Arc::new(Job {
+            client: factory.client().map_err(|e| chain(&e))?,
+            plan: plan.clone(),
+            urls: urls.clone(),
+            verify: verify.clone(),
+        }))
+    })
+    .map_err(|detail| Unreachable {
+        proxy: display.to_owned(),
+        class: ErrorClass::Other,
+        detail,
+    })?;
     // One probe: a proxy that cannot be connected to is reported once, not
     // hammered for the whole duration.
-    let (probe, failure) = job.execute(0, Instant::now()).await;
+    let job = lanes.lanes[0].job.clone();
+    let probe = lanes.lanes[0]
+        .handle
+        .spawn(async move { job.execute(0, Instant::now()).await })
+        .await;
+    let (probe, failure) = match probe {
+        Ok(result) => result,
+        Err(err) => {
+            return Err(Unreachable {
+                proxy: display.to_owned(),
+                class: ErrorClass::Other,
+                detail: err.to_string(),
+            });
+        }
+    };
     if let (Some(class), Some(detail)) = (probe.error, failure)
         && matches!(
             class,
@@ -249,11 +292,11 @@ pub async fn run_target(
     let mut unmeasured = 1;
     if !config.warmup.is_zero() {
         live.reset(false);
-        let warm = phase(&job, config, Stop::After(config.warmup), live).await;
+        let warm = phase(&lanes, config, Stop::After(config.warmup), live).await;
         unmeasured += warm.recorder.total().requests;
     }
     live.reset(true);
-    let mut run = phase(&job, config, config.stop, live).await;
+    let mut run = phase(&lanes, config, config.stop, live).await;
     run.unmeasured_requests = unmeasured;
     Ok(run)
 }
@@ -261,8 +304,67 @@ pub async fn run_target(
 struct Job {
     client: reqwest::Client,
     plan: Arc<Plan>,
-    urls: Vec<String>,
+    urls: Arc<Vec<reqwest::Url>>,
     verify: Option<Arc<Verifier>>,
+}
+
+/// A sending thread: a current-thread runtime that runs its workers and
+/// their connections, so a request never hops threads (wrk's model).
+struct Lane {
+    handle: tokio::runtime::Handle,
+    job: Arc<Job>,
+}
+
+/// The lanes of one target; dropping them stops their threads.
+struct Lanes {
+    lanes: Vec<Lane>,
+    _stop: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Lanes {
+    fn start(
+        count: usize,
+        mut job: impl FnMut(usize) -> Result<Arc<Job>, String>,
+    ) -> Result<Lanes, String> {
+        let mut lanes = Vec::with_capacity(count);
+        let mut stops = Vec::with_capacity(count);
+        for index in 0..count {
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name(format!("bench-lane-{index}"))
+                .spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => {
+                            let _ = handle_tx.send(Ok(runtime.handle().clone()));
+                            // Runs the lane's tasks until the lanes are dropped.
+                            runtime.block_on(async {
+                                let _ = stop_rx.await;
+                            });
+                        }
+                        Err(err) => {
+                            let _ = handle_tx.send(Err(err.to_string()));
+                        }
+                    }
+                })
+                .map_err(|e| format!("cannot start a sending thread: {e}"))?;
+            let handle = handle_rx
+                .recv()
+                .map_err(|e| format!("sending thread failed: {e}"))??;
+            lanes.push(Lane {
+                handle,
+                job: job(index)?,
+            });
+            stops.push(stop_tx);
+        }
+        Ok(Lanes {
+            lanes,
+            _stop: stops,
+        })
+    }
 }
 
 struct Shared {
@@ -270,7 +372,7 @@ struct Shared {
     mode: Mode,
     stop: Stop,
     start: Instant,
-    next: AtomicU64,
+    next: Arc<AtomicU64>,
     live: Arc<Live>,
 }
 
@@ -281,22 +383,30 @@ struct WorkerResult {
     examples: Examples,
 }
 
-async fn phase(job: &Arc<Job>, config: &RunConfig, stop: Stop, live: &Arc<Live>) -> TargetRun {
-    let shared = Arc::new(Shared {
-        job: job.clone(),
-        mode: config.mode,
-        stop,
-        start: Instant::now(),
-        next: AtomicU64::new(0),
-        live: live.clone(),
-    });
-    let workers: Vec<_> = (0..config.concurrency.max(1))
-        .map(|_| tokio::spawn(worker(shared.clone())))
-        .collect();
+async fn phase(lanes: &Lanes, config: &RunConfig, stop: Stop, live: &Arc<Live>) -> TargetRun {
+    let start = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let count = lanes.lanes.len();
+    let concurrency = config.concurrency.max(1);
+    let mut workers = Vec::with_capacity(concurrency);
+    for (index, lane) in lanes.lanes.iter().enumerate() {
+        let shared = Arc::new(Shared {
+            job: lane.job.clone(),
+            mode: config.mode,
+            stop,
+            start,
+            next: next.clone(),
+            live: live.clone(),
+        });
+        let share = concurrency / count + usize::from(index < concurrency % count);
+        for _ in 0..share {
+            workers.push(lane.handle.spawn(worker(shared.clone())));
+        }
+    }
     let mut recorder = Recorder::default();
     let mut sends = SendStats::default();
     let mut examples = Examples::new();
-    let mut end = shared.start;
+    let mut end = start;
     for handle in workers {
         // A worker only ends by returning; a panic would be a bug, and its
         // requests are then missing from the counts rather than invented.
@@ -311,7 +421,7 @@ async fn phase(job: &Arc<Job>, config: &RunConfig, stop: Stop, live: &Arc<Live>)
     }
     TargetRun {
         recorder,
-        duration: end - shared.start,
+        duration: end - start,
         sends,
         unmeasured_requests: 0,
         examples,
@@ -473,9 +583,12 @@ impl Job {
         let fail = |mut outcome: Outcome, class, text: String| {
             outcome.error = Some(class);
             outcome.latency = Instant::now() - start;
-            (outcome, Some(format!("GET {}: {text}", redact(url))))
+            (
+                outcome,
+                Some(format!("GET {}: {text}", redact(url.as_str()))),
+            )
         };
-        let mut response = match self.client.get(url).send().await {
+        let mut response = match self.client.get(url.clone()).send().await {
             Ok(response) => response,
             Err(err) => {
                 let class = classify(&err);
@@ -531,7 +644,10 @@ impl Job {
                 text.push_str(&format!(" (server response: {})", quote(&kept)));
             }
             outcome.error = Some(class);
-            return (outcome, Some(format!("GET {}: {text}", redact(url))));
+            return (
+                outcome,
+                Some(format!("GET {}: {text}", redact(url.as_str()))),
+            );
         }
         let module = &self.plan.modules[request.module];
         let problem = check_body(endpoint, &module.version, &kept);
@@ -552,7 +668,10 @@ impl Job {
             None => (outcome, None),
             Some((class, text)) => {
                 outcome.error = Some(class);
-                (outcome, Some(format!("GET {}: {text}", redact(url))))
+                (
+                    outcome,
+                    Some(format!("GET {}: {text}", redact(url.as_str()))),
+                )
             }
         }
     }

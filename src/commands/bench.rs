@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::bench::plan::{Plan, parse_mix};
 use crate::bench::report::{Report, SCHEMA, TargetReport};
 use crate::bench::runner::{
-    ClientOptions, Live, Mode, RunConfig, Stop, Verifier, build_client, redact, run_target,
+    ClientFactory, ClientOptions, Live, Mode, RunConfig, Stop, Verifier, redact, run_target,
 };
 use crate::bench::workload;
 use crate::commands::{CmdResult, ExitStatus};
@@ -36,6 +36,9 @@ pub struct Args {
     /// Workers (closed loop) or the most requests in flight (open loop).
     #[arg(long, short = 'c', default_value_t = 16)]
     pub concurrency: usize,
+    /// Sending threads, each with its own connections (default: one per CPU).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
     /// Open loop: send this many requests per second, on a fixed schedule.
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
@@ -175,12 +178,16 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     let config = RunConfig {
         mode,
         concurrency: args.concurrency,
+        threads: args
+            .threads
+            .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+            .unwrap_or(1),
         stop,
         warmup: args.warmup,
         verify: args.verify,
     };
     // TODO(settings): SSL_CERT_FILE/SSL_CERT_DIR through Settings once it lands.
-    let client = build_client(&ClientOptions {
+    let factory = ClientFactory::new(ClientOptions {
         new_connections: args.new_connections,
         timeout: args.timeout,
         trust: TrustOptions {
@@ -206,7 +213,7 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         let progress = printer
             .wants_progress()
             .then(|| tokio::spawn(show_progress(label.clone(), live.clone())));
-        let run = run_target(&client, &plan, base, &display, &config, &live, &verifier).await;
+        let run = run_target(&factory, &plan, base, &display, &config, &live, &verifier).await;
         if let Some(handle) = progress {
             handle.abort();
             let _ = handle.await;
