@@ -23,12 +23,12 @@ use crate::mirror::tree::MirrorTree;
 use crate::module::version as semver;
 use crate::net::client::{Client, ClientOptions};
 use crate::net::retry::RetryPolicy;
-use crate::proxy::list::{self, Entry};
 use crate::proxy::route::Router;
 use crate::report::NoReporter;
 use crate::settings::env::Env;
 use crate::settings::{Settings, defaults};
-use crate::sumdb::config::{SumdbConfig, parse_gosumdb};
+use crate::sumdb::config::parse_gosumdb;
+use crate::sumdb::ops::HttpOps;
 use crate::ui::printer::Printer;
 
 /// Flags of `gomodfetch mirror`.
@@ -159,16 +159,20 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
                 now: cfg.name.clone(),
             }));
         }
-        let base = sumdb_base(&client, &cfg, &settings.goproxy, &settings.gonoproxy).await?;
+        let ops = HttpOps::new(
+            client.clone(),
+            cfg.clone(),
+            &settings.goproxy,
+            &settings.gonoproxy,
+            None,
+            None,
+        );
         let dir = tree.sumdb_dir(&cfg.name);
-        Some(SumdbMirror::new(
-            &cfg.key,
-            dir,
-            Some(Remote {
-                client: client.clone(),
-                base,
-            }),
-        )?)
+        let remote = Remote {
+            client: client.clone(),
+            ops: Arc::new(ops),
+        };
+        Some(SumdbMirror::new(&cfg.key, dir, Some(remote))?)
     };
     let mirror = Arc::new(Mirror::new(
         tree.clone(),
@@ -337,36 +341,6 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     } else {
         ExitStatus::Success
     })
-}
-
-/// The database's base URL as the go command picks it (spec/fetch-protocol.md
-/// §5.2): GOSUMDB's explicit URL; else the first GOPROXY entry answering
-/// `sumdb/<name>/supported`; else the database host itself.
-async fn sumdb_base(
-    client: &Client,
-    cfg: &SumdbConfig,
-    goproxy: &str,
-    gonoproxy: &str,
-) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    if let Some(url) = &cfg.url {
-        return Ok(url.trim_end_matches('/').to_owned());
-    }
-    for spec in list::parse(goproxy, gonoproxy)? {
-        match &spec.entry {
-            Entry::NoProxy => continue,
-            Entry::Direct | Entry::Off => break,
-            Entry::Url(base) => {
-                let base = base.as_str().trim_end_matches('/');
-                let supported = url::Url::parse(&format!("{base}/sumdb/{}/supported", cfg.name))?;
-                match client.get_bytes(&supported, 1 << 16).await {
-                    Ok(_) => return Ok(format!("{base}/sumdb/{}", cfg.name)),
-                    Err(e) if e.is_not_found() || spec.fall_back_on_error => continue,
-                    Err(e) => return Err(Box::new(e)),
-                }
-            }
-        }
-    }
-    Ok(format!("https://{}", cfg.name))
 }
 
 /// Runs `gomodfetch mirror verify`.

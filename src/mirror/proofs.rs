@@ -23,10 +23,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::module::path::{escape_path, escape_version};
 use crate::net::client::{Client, HttpError};
 use crate::sumdb::note::{self, NoteError, Verifier, VerifierList};
+use crate::sumdb::ops::HttpOps;
 use crate::sumdb::tlog::{self, Hash, Tile, TilePlan, TlogError, Tree};
 
 use super::tree::{TreeIoError, write_atomic, write_if_changed};
@@ -82,6 +84,9 @@ pub enum ProofError {
     /// The database (or the proxy serving it) failed.
     #[error(transparent)]
     Remote(Box<HttpError>),
+    /// No route to the database.
+    #[error(transparent)]
+    Route(Box<crate::sumdb::client::OpsError>),
     /// A database URL that does not parse.
     #[error("Invalid checksum-database URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
@@ -147,19 +152,27 @@ fn indent(note: &str) -> String {
     note.trim_end_matches('\n').replace('\n', "\n\t")
 }
 
-/// Where the database is read from: its base URL (direct, explicit, or
-/// `<proxy>/sumdb/<name>`), or nowhere (offline checks).
+/// Where the database is read from: the route the go command would take
+/// (GOSUMDB's URL, else the first GOPROXY entry answering
+/// `sumdb/<name>/supported`, else the database host; `sumdb::ops`),
+/// decided on the first read only, so a run that finds everything in the
+/// tree makes no request at all.
 #[derive(Clone)]
 pub struct Remote {
     /// The HTTP (and file://) client.
     pub client: Client,
-    /// Base URL without a trailing slash.
-    pub base: String,
+    /// Routing, as the go command's checksum-database client does it.
+    pub ops: Arc<HttpOps>,
 }
 
 impl Remote {
     async fn get(&self, rel: &str) -> Result<Vec<u8>, ProofError> {
-        let url = format!("{}/{rel}", self.base.trim_end_matches('/'));
+        let base = self
+            .ops
+            .base()
+            .await
+            .map_err(|e| ProofError::Route(Box::new(e)))?;
+        let url = format!("{}/{rel}", base.as_str().trim_end_matches('/'));
         let url = url::Url::parse(&url).map_err(|e| ProofError::BadUrl {
             url: url.clone(),
             reason: e.to_string(),
@@ -168,6 +181,13 @@ impl Remote {
             .get_bytes(&url, MAX_BODY)
             .await
             .map_err(|e| ProofError::Remote(Box::new(e)))
+    }
+
+    async fn describe(&self, rel: &str) -> String {
+        match self.ops.base().await {
+            Ok(base) => format!("{}/{rel}", base.as_str().trim_end_matches('/')),
+            Err(_) => rel.to_owned(),
+        }
     }
 }
 
@@ -289,7 +309,7 @@ impl SumdbMirror {
             return Err(ProofError::Missing { what: rel });
         };
         let body = remote.get(&rel).await?;
-        let from = format!("{}/{rel}", remote.base);
+        let from = remote.describe(&rel).await;
         self.parse_lookup(path, version, &body, &from, true)
     }
 

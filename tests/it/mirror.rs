@@ -426,6 +426,9 @@ fn delta_and_bad_input() {
     assert!(out.status.success(), "{}", text(&out));
     let old_manifest = w.root.join("old-manifest.json");
     std::fs::copy(dir.join("manifest.json"), &old_manifest).unwrap();
+    // The air-gapped side's copy of the first transfer.
+    let far = w.root.join("far");
+    copy_tree(&dir, &far);
 
     // A module that does not exist is reported; the rest is mirrored.
     let delta = w.root.join("delta");
@@ -458,9 +461,13 @@ fn delta_and_bad_input() {
     assert!(delta.join("example.com/c/@v/list").is_file());
     assert!(delta.join("manifest.json").is_file());
     assert!(!delta.join("example.com/c/@v/v1.0.0.zip").exists());
-    // Applying the delta to a copy of the old tree gives a tree that verifies.
+    // Applying the delta to the far side's old tree gives the new tree.
     let out = verify(&dir, &w.vkey);
     assert!(out.status.success(), "{}", text(&out));
+    copy_tree(&delta, &far);
+    let out = verify(&far, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(walk_sorted(&far), walk_sorted(&dir));
 
     // Another database's key over the same tree: a clear error, nothing replaced.
     let (_, other_key) = Signer::key_pair_from_seed(DB, [3; 32]);
@@ -476,4 +483,161 @@ fn delta_and_bad_input() {
     assert!(!dir.join("example.com/w/@v/v1.0.0.zip").exists(), "{err}");
     let out = verify(&dir, &w.vkey);
     assert!(out.status.success(), "{}", text(&out));
+}
+
+fn download(home: &Path, proxy: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .arg("download")
+        .args(args)
+        .env_clear()
+        .env("PATH", path_var())
+        .env("HOME", home)
+        .env("GOENV", "off")
+        .env("GOFLAGS", "-modcacherw")
+        .env("GOPATH", home.join("gopath"))
+        .env("GOMODCACHE", home.join("gomodcache"))
+        .env("GOPROXY", proxy)
+        .env("GOSUMDB", "off")
+        .output()
+        .expect("run gomodfetch download")
+}
+
+#[test]
+fn from_cache_needs_no_proxy() {
+    let w = World::new();
+    let home = w.root.join("home");
+    let out = download(
+        &home,
+        &w.proxy.url,
+        &["example.com/a@v1.0.0", "example.com/v@v1.0.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let before = w.proxy.requests();
+    let dir = w.root.join("mirror");
+    let cache = home.join("gomodcache");
+    let out = mirror(
+        &w.root.join("home2"),
+        "off",
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from-cache",
+            cache.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(w.proxy.requests(), before, "the cache was enough");
+    for f in [
+        "example.com/a/@v/v1.0.0.zip",
+        "example.com/a/@v/v1.0.0.info",
+        "example.com/v/@v/v1.0.0.zip",
+        "example.com/v/@v/list",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}: {}", text(&out));
+    }
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn killed_run_resumes() {
+    // A slow proxy, so the run can be killed half-way (when the first zip
+    // has landed); no timing is asserted.
+    let w = World::new();
+    let slow = w.universe.serve(std::time::Duration::from_millis(150));
+    let dir = w.root.join("mirror");
+    let proj = w.root.join("project");
+    project(&proj, true);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
+        .args(["mirror", "-j", "1", "--to", dir.to_str().unwrap(), "--from"])
+        .arg(&proj)
+        .env_clear()
+        .env("PATH", path_var())
+        .env("HOME", w.root.join("home"))
+        .env("GOENV", "off")
+        .env("GOPATH", w.root.join("home/gopath"))
+        .env("GOMODCACHE", w.root.join("home/gomodcache"))
+        .env("GOPROXY", &slow.url)
+        .env("GOSUMDB", w.gosumdb())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let landed = |d: &Path| walk(d).iter().any(|f| f.ends_with(".zip"));
+    while !landed(&dir) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !dir.join("manifest.json").exists(),
+        "the run finished before the kill"
+    );
+    let kept: Vec<String> = walk(&dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".zip"))
+        .collect();
+    assert!(!kept.is_empty());
+
+    let before = slow.paths().len();
+    let out = mirror(
+        &w.root.join("home"),
+        &slow.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // What had landed complete was not fetched again.
+    let again = slow.paths()[before..].to_vec();
+    for zip in &kept {
+        let rel = format!("/{zip}");
+        assert!(!again.contains(&rel), "{rel} fetched again: {again:?}");
+    }
+    // No temp files survive, and the tree verifies.
+    assert!(
+        walk(&dir)
+            .iter()
+            .all(|f| !f.rsplit('/').next().unwrap().starts_with('.'))
+    );
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// Every file under `dir`, relative, `/`-separated.
+fn walk(dir: &Path) -> Vec<String> {
+    fn go(base: &Path, d: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                go(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(dir, dir, &mut out);
+    out
+}
+
+fn walk_sorted(dir: &Path) -> Vec<String> {
+    let mut v = walk(dir);
+    v.sort();
+    v
+}
+
+/// `cp -R from/. to/`.
+fn copy_tree(from: &Path, to: &Path) {
+    for rel in walk(from) {
+        let dst = to.join(&rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&rel), dst).unwrap();
+    }
 }
