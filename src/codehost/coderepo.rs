@@ -1038,27 +1038,38 @@ impl CodeRepo {
             self.stat(version).await?;
         }
         let (rev, subdir, _) = self.find_dir(version).await.map_err(CodeRepoError::Plain)?;
-        let archive = self.code.read_zip(&rev, &subdir).await?;
-        if archive.len() > MAX_ZIP_FILE {
-            return Err(CodeRepoError::Plain(Cause::msg(
-                "downloaded zip file too large",
-            )));
-        }
-        let subdir = subdir.trim_matches('/');
-        let mut files =
-            read_archive(archive, subdir).map_err(|e| CodeRepoError::Plain(Cause::msg(e)))?;
-        if !subdir.is_empty() && !files.iter().any(|f| f.path == "LICENSE") {
-            match self.code.read_file(&rev, "LICENSE").await {
-                Ok(data) if data.len() <= MAX_GO_MOD => files.push(ArchiveFile {
-                    path: "LICENSE".into(),
-                    kind: FileKind::Regular,
-                    data,
-                }),
-                _ => {}
-            }
-        }
-        Ok(files)
+        archive_files(&self.code, &rev, &subdir).await
     }
+}
+
+/// The files of `subdir` at `rev` for a module zip: `git archive`, the
+/// subdirectory stripped, and, for a subdirectory without its own LICENSE,
+/// the repository root's (coderepo.go: `Zip`; x/mod zip `CreateFromVCS`).
+pub async fn archive_files(
+    code: &GitRepo,
+    rev: &str,
+    subdir: &str,
+) -> Result<Vec<ArchiveFile>, CodeRepoError> {
+    let subdir = subdir.trim_matches('/');
+    let archive = code.read_zip(rev, subdir).await?;
+    if archive.len() > MAX_ZIP_FILE {
+        return Err(CodeRepoError::Plain(Cause::msg(
+            "downloaded zip file too large",
+        )));
+    }
+    let mut files =
+        read_archive(archive, subdir).map_err(|e| CodeRepoError::Plain(Cause::msg(e)))?;
+    if !subdir.is_empty() && !files.iter().any(|f| f.path == "LICENSE") {
+        match code.read_file(rev, "LICENSE").await {
+            Ok(data) if data.len() <= MAX_GO_MOD => files.push(ArchiveFile {
+                path: "LICENSE".into(),
+                kind: FileKind::Regular,
+                data,
+            }),
+            _ => {}
+        }
+    }
+    Ok(files)
 }
 
 /// Go's `isMajor`.
@@ -1306,5 +1317,125 @@ mod tests {
         );
         let err = root.stat("v1.1.0").await.unwrap_err();
         assert!(err.is_not_exist(), "{err}");
+    }
+
+    /// Writes a txtar (`-- name --` sections) into a new repository and commits it.
+    fn repo_from_txtar(dir: &std::path::Path, txtar: &str) -> TestRepo {
+        let mut r = TestRepo::new(dir);
+        let mut name: Option<String> = None;
+        let mut body = String::new();
+        let flush = |name: &Option<String>, body: &mut String| {
+            if let Some(n) = name {
+                r.write(n, body);
+            }
+            body.clear();
+        };
+        for line in txtar.split_inclusive('\n') {
+            let t = line.trim_end_matches('\n');
+            if let Some(n) = t.strip_prefix("-- ").and_then(|x| x.strip_suffix(" --")) {
+                flush(&name, &mut body);
+                name = Some(n.to_owned());
+            } else {
+                body.push_str(line);
+            }
+        }
+        flush(&name, &mut body);
+        r.commit("txtar");
+        r
+    }
+
+    async fn vcs_zip_names(
+        txtar: &str,
+        module: &str,
+        subdir: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = repo_from_txtar(&tmp.path().join("src"), txtar);
+        let code = GitRepo::open(env(&tmp.path().join("mod")), &r.url(), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let files = archive_files(&code, "HEAD", subdir)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (path, version) = module.split_once('@').unwrap();
+        let mut out = Vec::new();
+        crate::codehost::zipbuild::create(&mut out, path, version, &files)
+            .map_err(|e| e.to_string())?;
+        let mut z = zip::ZipArchive::new(Cursor::new(out)).unwrap();
+        let prefix = format!("{module}/");
+        let mut names = Vec::new();
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let name = f.name().unwrap().strip_prefix(&prefix).unwrap().to_owned();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            names.push((name, data));
+        }
+        Ok(names)
+    }
+
+    // testdata/vectors/zip/create_from_vcs.json (x/mod TestCreateFromVCS_*):
+    // the zip from a repository, with LICENSE hoisting for subdirectories.
+    #[tokio::test]
+    async fn create_from_vcs_vectors() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/vectors/zip/create_from_vcs.json"
+        ))
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let txtar = v["repo_txtar"].as_str().unwrap();
+        let mut cases: Vec<(String, serde_json::Value)> = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (txtar.to_owned(), c.clone()))
+            .collect();
+        cases.push((
+            v["v2_case"]["repo_txtar"].as_str().unwrap().to_owned(),
+            v["v2_case"].clone(),
+        ));
+        assert_eq!(cases.len(), 5);
+        for (txtar, case) in cases {
+            let module = case["module"].as_str().unwrap();
+            let subdir = case["subdir"].as_str().unwrap();
+            let got = vcs_zip_names(&txtar, module, subdir).await.unwrap();
+            let mut names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort();
+            let mut want: Vec<&str> = case["want_files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
+            want.sort();
+            assert_eq!(names, want, "{}", case["desc"]);
+            if let Some(data) = case["want_data"].as_object() {
+                for (name, content) in data {
+                    let (_, got) = got.iter().find(|(n, _)| n == name).unwrap();
+                    assert_eq!(
+                        String::from_utf8_lossy(got),
+                        content.as_str().unwrap(),
+                        "{}",
+                        case["desc"]
+                    );
+                }
+            }
+        }
+        // A repository with no commits fails.
+        let tmp = tempfile::tempdir().unwrap();
+        let empty = TestRepo::new(&tmp.path().join("empty"));
+        let code = GitRepo::open(env(&tmp.path().join("mod")), &empty.url(), None)
+            .await
+            .unwrap();
+        assert!(archive_files(&code, "HEAD", "").await.is_err());
+        // A directory that is not a repository fails.
+        let plain = tmp.path().join("plain");
+        std::fs::create_dir_all(&plain).unwrap();
+        let url = format!("file://{}", plain.display());
+        let code = GitRepo::open(env(&tmp.path().join("mod2")), &url, None)
+            .await
+            .unwrap();
+        assert!(archive_files(&code, "HEAD", "").await.is_err());
     }
 }
