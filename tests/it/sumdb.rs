@@ -714,6 +714,29 @@ mod e2e {
             assert_eq!(errors(&go_out), errs, "go: {}", show(&go_out));
             assert!(theirs.sumdb_files().is_empty());
         }
+        // A GOSUMDB that is not a key, and one with too many fields.
+        for (gosumdb, want) in [
+            (
+                "notakey".to_owned(),
+                "example.com/a@v1.0.0: verifying go.mod: invalid GOSUMDB: malformed verifier id",
+            ),
+            (
+                format!("{} {} x", verifier_key(1), db.url),
+                "example.com/a@v1.0.0: verifying go.mod: invalid GOSUMDB: too many fields",
+            ),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let env = Env {
+                proxy: proxy.url.clone(),
+                gosumdb,
+                extra: vec![],
+            };
+            let (_, out, go) = both(tmp.path(), tmp.path(), &env, &["example.com/a@v1.0.0"]).await;
+            assert_eq!(errors(&out), [want], "{}", show(&out));
+            if let Some((_, go_out)) = go {
+                assert_eq!(errors(&go_out), [want], "go: {}", show(&go_out));
+            }
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1120,5 +1143,138 @@ mod live {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(MODULES.len() >= 20);
+    }
+}
+
+/// The route to the database (`initBase`): each GOPROXY entry's
+/// `sumdb/<name>/supported`, falling through on 404, on any error only
+/// after `|`; an explicit GOSUMDB URL bypasses proxies.
+mod route {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::response::Response;
+    use gomodfetch::net::client::{Client as HttpClient, ClientOptions};
+    use gomodfetch::net::retry::RetryPolicy;
+    use gomodfetch::sumdb::client::Client;
+    use gomodfetch::sumdb::config::SumdbConfig;
+    use gomodfetch::sumdb::ops::HttpOps;
+
+    use super::{NAME, signer_key, sums, verifier_key};
+    use crate::support::sumdb_server::{SumdbLog, SumdbServer};
+
+    async fn failing_server(status: u16) -> String {
+        let app = axum::Router::new().fallback(move || async move {
+            Response::builder()
+                .status(StatusCode::from_u16(status).unwrap())
+                .body(Body::from("nope\n"))
+                .unwrap()
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        url
+    }
+
+    fn ops(goproxy: &str, url: Option<String>) -> HttpOps {
+        ops_in(goproxy, url, None)
+    }
+
+    fn ops_in(goproxy: &str, url: Option<String>, gopath: Option<&std::path::Path>) -> HttpOps {
+        let client = HttpClient::new(ClientOptions {
+            retry: RetryPolicy {
+                sleep: false,
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        let config = SumdbConfig {
+            name: NAME.to_owned(),
+            key: verifier_key(1),
+            url,
+        };
+        HttpOps::new(client, config, goproxy, "", None, gopath)
+    }
+
+    #[tokio::test]
+    async fn route_walk_as_go() {
+        let mut log = SumdbLog::new(&signer_key(1));
+        log.add_sums(&sums(3));
+        let mounted = SumdbServer::start(log.clone(), Some(NAME)).await;
+        let plain = SumdbServer::start(log, None).await; // 404 for .../supported
+        let broken = failing_server(500).await;
+        let gone = failing_server(410).await;
+        let via = format!("{}/sumdb/{NAME}", mounted.url);
+
+        let cases: Vec<(String, Result<String, &str>)> = vec![
+            (format!("{},{}", plain.url, mounted.url), Ok(via.clone())),
+            (format!("{gone},{}/", mounted.url), Ok(via.clone())),
+            (format!("{broken}|{}", mounted.url), Ok(via.clone())),
+            (
+                format!("{broken},{}", mounted.url),
+                Err("500 Internal Server Error"),
+            ),
+            (
+                format!("{},direct", plain.url),
+                Ok(format!("https://{NAME}/")),
+            ),
+            (format!("{broken}|off"), Err("500 Internal Server Error")),
+            ("off".to_owned(), Ok(format!("https://{NAME}/"))),
+        ];
+        for (goproxy, want) in cases {
+            let got = ops(&goproxy, None)
+                .base()
+                .await
+                .map(|u| u.to_string())
+                .map_err(|e| e.to_string());
+            match (&want, &got) {
+                (Ok(w), Ok(g)) => assert_eq!(
+                    g.trim_end_matches('/'),
+                    w.trim_end_matches('/'),
+                    "GOPROXY={goproxy}"
+                ),
+                (Err(w), Err(g)) => assert!(g.contains(w), "GOPROXY={goproxy}: {g}"),
+                _ => panic!("GOPROXY={goproxy}: want {want:?}, got {got:?}"),
+            }
+        }
+        // An explicit URL is used as is, whatever GOPROXY says.
+        let tmp = tempfile::tempdir().unwrap();
+        let seen = plain.requests().len();
+        let explicit = ops_in(&broken, Some(plain.url.clone()), Some(tmp.path()));
+        assert_eq!(
+            explicit
+                .base()
+                .await
+                .unwrap()
+                .as_str()
+                .trim_end_matches('/'),
+            plain.url
+        );
+        let c = Client::new(explicit);
+        c.lookup("example.com/m0", "v1.0.0").await.unwrap();
+        let after = plain.requests()[seen..].to_vec();
+        assert!(
+            after
+                .iter()
+                .all(|r| r.starts_with("/lookup/") || r.starts_with("/tile/")),
+            "{after:?}"
+        );
+        assert!(
+            tmp.path()
+                .join(format!("pkg/sumdb/{NAME}/latest"))
+                .is_file()
+        );
+        // Without GOPATH there is nowhere to keep the tree head (go says the same).
+        let err = Client::new(ops(&broken, Some(plain.url.clone())))
+            .lookup("example.com/m0", "v1.0.0")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("could not locate sumdb file: missing $GOPATH"),
+            "{err}"
+        );
     }
 }
