@@ -164,13 +164,18 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::with_sums(|sums| sums.to_owned())
+    }
+
+    /// A world whose database starts with `pick(all go.sum lines)`.
+    fn with_sums(pick: impl FnOnce(&str) -> String) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let universe = Universe::new(UNIVERSE);
         let proxy = universe.serve(std::time::Duration::ZERO);
         let (skey, vkey) = keys();
         let mut log = SumdbLog::new(&skey);
-        log.add_sums(&universe.go_sum());
+        log.add_sums(&pick(&universe.go_sum()));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -640,4 +645,116 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         std::fs::copy(from.join(&rel), dst).unwrap();
     }
+}
+
+/// `n` go.sum-like records of modules nobody asks for, to grow the log.
+fn filler(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            format!(
+                "example.com/filler{i} v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn log_grows_between_runs_and_go_moves_forward_offline() {
+    if !have_go() {
+        return; // skipped: no go on PATH (and not required)
+    }
+    let without_new = |sums: &str| {
+        let mut s: String = sums
+            .lines()
+            .filter(|l| !l.starts_with("example.com/new "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        s.push_str(&filler(0, 100));
+        s
+    };
+    let mut w = World::with_sums(without_new);
+    let dir = w.root.join("mirror");
+    let proj = w.root.join("project");
+    project(&proj, false);
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let first = w.root.join("first");
+    copy_tree(&dir, &first);
+    let head1 = std::fs::read_to_string(dir.join(format!("sumdb/{DB}/latest"))).unwrap();
+
+    // A machine uses the first transfer: its go stores that head.
+    let home = w.root.join("go");
+    let out = go_offline(
+        &proj,
+        &home,
+        &file_url(&first),
+        &w.vkey,
+        &["mod", "download", "all"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The log grows past a full tile (and a level-1 hash), then the new module.
+    {
+        let server = w.sumdb.as_ref().unwrap();
+        let mut log = server.log.lock().unwrap();
+        log.add_sums(&filler(100, 300));
+        let new_sums: String = w
+            .universe
+            .go_sum()
+            .lines()
+            .filter(|l| l.starts_with("example.com/new "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        log.add_sums(&new_sums);
+    }
+    project(&proj, true);
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let head2 = std::fs::read_to_string(dir.join(format!("sumdb/{DB}/latest"))).unwrap();
+    assert_ne!(head1, head2, "the mirror's head moved forward");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["sumdb"]["earlier"].as_array().map(Vec::len),
+        Some(1),
+        "{manifest}"
+    );
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+    w.stop_sumdb();
+
+    // The same machine (its stored head is the old one) moves forward offline.
+    let out = go_offline(
+        &proj,
+        &home,
+        &file_url(&dir),
+        &w.vkey,
+        &["mod", "download", "all"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = go_offline(&proj, &home, &file_url(&dir), &w.vkey, &["build", "./..."]);
+    assert!(out.status.success(), "{}", text(&out));
+    let latest =
+        std::fs::read_to_string(home.join(format!("gopath/pkg/sumdb/{DB}/latest"))).unwrap();
+    assert_eq!(latest, head2);
 }
