@@ -6,7 +6,7 @@
 //!
 //! Must not: run VCS commands (git.rs does).
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -40,29 +40,17 @@ pub fn work_dir_path(modcache: &Path, typ: &str, name: &str) -> (PathBuf, PathBu
     (dir, PathBuf::from(lock))
 }
 
-/// An exclusive lock on a file, held until dropped (Go's `lockedfile.Mutex`).
+/// An exclusive lock on a file, held until dropped (Go's `lockedfile.Mutex`),
+/// taken through the cache's locking module like every other lock.
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    _lock: crate::cache::lock::FileLock,
 }
 
 impl FileLock {
     /// Blocks until `path` (created 0666 if missing) is exclusively locked.
-    #[expect(
-        clippy::incompatible_msrv,
-        reason = "File::lock is flock(2); the toolchain in use has it (and let-chains need 1.88 anyway)"
-    )]
     pub fn lock(path: &Path) -> io::Result<FileLock> {
-        // TODO(cache::lock): use the cache's locking module once it lands; this
-        // is the same flock(LOCK_EX) on an O_RDWR|O_CREATE file Go takes.
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        file.lock()?;
-        Ok(FileLock { _file: file })
+        crate::cache::lock::lock_exclusive(path).map(|l| FileLock { _lock: l })
     }
 
     /// [`FileLock::lock`] off the async threads.
