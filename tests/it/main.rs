@@ -7,6 +7,7 @@ mod direct;
 mod doctor;
 mod download;
 mod hash;
+mod live;
 mod mirror;
 mod module_oracle;
 mod prewarm;
