@@ -175,7 +175,7 @@ pub fn load(options: &TrustOptions) -> Result<LoadedRoots, TlsError> {
             });
             continue;
         }
-        match std::fs::read(&file) {
+        match read_bounded(&file) {
             Ok(data) => {
                 let (certificates, skipped) = loaded.add_pem(&data, &file, file_origin);
                 loaded.sources.push(SourceReport {
@@ -220,7 +220,7 @@ pub fn load(options: &TrustOptions) -> Result<LoadedRoots, TlsError> {
     }
 
     for file in &options.extra_ca_files {
-        let data = std::fs::read(file).map_err(|source| TlsError::CaCert {
+        let data = read_bounded(file).map_err(|source| TlsError::CaCert {
             path: file.clone(),
             source,
         })?;
@@ -294,7 +294,7 @@ impl LoadedRoots {
             if is_same_dir_symlink(&entry) {
                 continue;
             }
-            match std::fs::read(&path) {
+            match read_bounded(&path) {
                 Ok(data) => {
                     let (count, bad) = self.add_pem(&data, &path, origin);
                     total += count;
@@ -364,6 +364,32 @@ impl LoadedRoots {
         }
         (added, skipped)
     }
+}
+
+/// The most a certificate file may hold (the largest system bundles are a
+/// few hundred KiB).
+const MAX_CERT_FILE: u64 = 16 << 20;
+
+/// Reads a certificate file like `os.ReadFile`, but never hangs or
+/// exhausts memory on what a directory may hold (FIFOs, sockets,
+/// `/proc` files, device files): those are read errors instead.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = std::fs::metadata(path)?.file_type();
+    if kind.is_fifo() || kind.is_socket() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut data = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CERT_FILE + 1)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > MAX_CERT_FILE {
+        return Err(std::io::Error::other(
+            "file too large for a certificate bundle",
+        ));
+    }
+    Ok(data)
 }
 
 fn is_same_dir_symlink(entry: &std::fs::DirEntry) -> bool {
@@ -490,6 +516,11 @@ mod tests {
         std::fs::write(dir.path().join("ca.pem"), cert.pem()).unwrap();
         std::os::unix::fs::symlink("ca.pem", dir.path().join("abcd1234.0")).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+        // A FIFO would block a plain read forever.
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe"))
+            .status();
+        let has_fifo = fifo.is_ok_and(|s| s.success());
         let options = TrustOptions {
             ssl_cert_file: Some(dir.path().join("missing.pem")),
             ssl_cert_dir: Some(format!("{}::/nonexistent-dir", dir.path().display())),
@@ -507,10 +538,10 @@ mod tests {
                 skipped: Vec::new()
             }
         );
-        assert_eq!(
-            dir_report.junk,
-            vec!["notes.txt: no PEM certificate".to_owned()]
-        );
+        assert_eq!(dir_report.junk[0], "notes.txt: no PEM certificate");
+        if has_fifo {
+            assert_eq!(dir_report.junk[1], "pipe: not a regular file");
+        }
 
         // A directory as SSL_CERT_FILE is Go's firstErr, reported only when
         // nothing loads.
