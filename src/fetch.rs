@@ -231,6 +231,15 @@ impl FetchError {
         self
     }
 
+    /// The Origin Go records with a failure (direct mode: the RepoSum of a
+    /// repository that lacks the revision), for `-json`'s `Origin`.
+    pub fn origin(&self) -> Option<protocol::Origin> {
+        match &*self.kind {
+            FetchErrorKind::Repo(RepoError::Direct(d)) => d.origin.clone(),
+            _ => None,
+        }
+    }
+
     /// Whether the cause is Go's not-found class.
     pub fn is_not_found(&self) -> bool {
         matches!(&*self.kind, FetchErrorKind::Repo(e) if e.is_not_found())

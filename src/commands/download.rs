@@ -111,6 +111,7 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
         Ok(info) => info,
         Err(e) => {
             m.error = e.to_string();
+            m.origin = e.origin();
             return m;
         }
     };

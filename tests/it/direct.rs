@@ -141,8 +141,18 @@ fn summaries(out: &str) -> Vec<String> {
     for v in stream {
         let v = v.unwrap();
         let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+        let mut origin = v.get("Origin").cloned().unwrap_or_default();
+        if field("Query") == "latest"
+            && let Some(o) = origin.as_object_mut()
+        {
+            // Go merges the version list's Origin (TagPrefix, TagSum) into
+            // `@latest` answers (modload's mergeOrigin); the Fetcher's
+            // query does not yet. Not part of any cache file.
+            o.remove("TagPrefix");
+            o.remove("TagSum");
+        }
         list.push(format!(
-            "{} {} query={} sum={} gomodsum={} error={}",
+            "{} {} query={} sum={} gomodsum={} error={} origin={origin}",
             field("Path"),
             field("Version"),
             field("Query"),
