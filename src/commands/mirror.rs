@@ -110,6 +110,32 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         source,
     })?;
     let tree = MirrorTree::new(root.clone());
+    // One run at a time per tree: a second run would sweep the first one's
+    // temp files and race it for manifest.json. (A dot-file: never served,
+    // never in the manifest.)
+    let lock_file = tree.lock_file();
+    let _lock = match crate::cache::lock::try_lock_exclusive(&lock_file) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            printer.status(&format!(
+                "Blocking waiting for file lock on `{}` (another mirror run)",
+                lock_file.display()
+            ));
+            let f = lock_file.clone();
+            tokio::task::spawn_blocking(move || crate::cache::lock::lock_exclusive(&f))
+                .await?
+                .map_err(|source| DirError {
+                    dir: lock_file.clone(),
+                    source,
+                })?
+        }
+        Err(source) => {
+            return Err(Box::new(DirError {
+                dir: lock_file,
+                source,
+            }));
+        }
+    };
     let previous = Manifest::read(&tree.manifest_file())?;
     let client = Client::new(ClientOptions {
         trust: settings.trust.clone(),

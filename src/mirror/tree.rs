@@ -96,6 +96,11 @@ impl MirrorTree {
         self.root.join("manifest.json")
     }
 
+    /// `DIR/.gomodfetch-mirror.lock`: held by a running `mirror`.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join(".gomodfetch-mirror.lock")
+    }
+
     /// The path of `file` relative to the root, `/`-separated.
     pub fn rel(&self, file: &Path) -> String {
         let rel = file.strip_prefix(&self.root).unwrap_or(file);

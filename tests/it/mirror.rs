@@ -606,11 +606,7 @@ fn killed_run_resumes() {
         assert!(!again.contains(&rel), "{rel} fetched again: {again:?}");
     }
     // No temp files survive, and the tree verifies.
-    assert!(
-        walk(&dir)
-            .iter()
-            .all(|f| !f.rsplit('/').next().unwrap().starts_with('.'))
-    );
+    assert!(walk(&dir).iter().all(|f| !f.ends_with(".tmp")));
     let out = verify(&dir, &w.vkey);
     assert!(out.status.success(), "{}", text(&out));
 }
@@ -757,4 +753,43 @@ fn log_grows_between_runs_and_go_moves_forward_offline() {
     let latest =
         std::fs::read_to_string(home.join(format!("gopath/pkg/sumdb/{DB}/latest"))).unwrap();
     assert_eq!(latest, head2);
+}
+
+#[test]
+fn forked_log_is_refused() {
+    let w = World::new();
+    let dir = w.root.join("mirror");
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &["--to", dir.to_str().unwrap(), "example.com/c@v1.0.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let latest = dir.join(format!("sumdb/{DB}/latest"));
+    let head1 = std::fs::read(&latest).unwrap();
+    let manifest1 = std::fs::read(dir.join("manifest.json")).unwrap();
+
+    // The database now serves another history, signed with the same key
+    // and longer: every record is still "signed", but the old head is not
+    // a prefix of the new tree.
+    {
+        let (skey, _) = keys();
+        let mut forked = SumdbLog::new(&skey);
+        forked.add_sums(&filler(0, 3));
+        forked.add_sums(&w.universe.go_sum());
+        *w.sumdb.as_ref().unwrap().log.lock().unwrap() = forked;
+    }
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &["--to", dir.to_str().unwrap(), "example.com/w@v1.0.0"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SECURITY ERROR"), "{err}");
+    // The published head and manifest are untouched.
+    assert_eq!(std::fs::read(&latest).unwrap(), head1);
+    assert_eq!(std::fs::read(dir.join("manifest.json")).unwrap(), manifest1);
 }
