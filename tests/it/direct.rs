@@ -297,3 +297,74 @@ fn a_hanging_git_server_times_out_with_a_clear_error() {
         held.abort();
     });
 }
+
+/// Runs the same `download -json` on both tools; returns (go, ours) summaries.
+fn both(go: &Sandbox, ours: &Sandbox, args: &[&str]) -> (Vec<String>, Vec<String>) {
+    let go_out = go.go(&[&["mod", "download", "-json"][..], args].concat());
+    let our_out = ours.ours(&[&["download", "--json"][..], args].concat());
+    assert_eq!(
+        go_out.status.code(),
+        our_out.status.code(),
+        "exit codes for {args:?}"
+    );
+    (
+        summaries(&go.normalize(&go_out.stdout)),
+        summaries(&ours.normalize(&our_out.stdout)),
+    )
+}
+
+#[test]
+fn private_modules_with_goproxy_off_and_govcs_rules_match_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let gitconfig = build_repos(tmp.path());
+    // GOPROXY=off, but GOPRIVATE modules still come from version control.
+    let (mut go, mut ours) = (sandbox(&gitconfig), sandbox(&gitconfig));
+    for s in [&mut go, &mut ours] {
+        s.set("GOPROXY", "off")
+            .set("GOPRIVATE", "example.com/a.git");
+    }
+    let (g, o) = both(
+        &go,
+        &ours,
+        &["example.com/a.git@v1.0.0", "example.com/b.git@v1.0.0"],
+    );
+    assert_eq!(g, o);
+    assert!(g[0].contains("sum=h1:"), "{g:#?}");
+    assert!(
+        g[1].contains("module lookup disabled by GOPROXY=off"),
+        "{g:#?}"
+    );
+
+    // GOVCS forbids git for one root; the built-in rules still allow the other.
+    let (mut go, mut ours) = (sandbox(&gitconfig), sandbox(&gitconfig));
+    for s in [&mut go, &mut ours] {
+        s.set("GOVCS", "example.com/b.git:off");
+    }
+    let (g, o) = both(
+        &go,
+        &ours,
+        &["example.com/b.git@v1.0.0", "example.com/a.git@v1.0.0"],
+    );
+    assert_eq!(g, o);
+    assert!(
+        g[0].contains("GOVCS disallows using git for public example.com/b.git"),
+        "{g:#?}"
+    );
+    // A malformed GOVCS fails every direct lookup.
+    let (mut go, mut ours) = (sandbox(&gitconfig), sandbox(&gitconfig));
+    for s in [&mut go, &mut ours] {
+        s.set("GOVCS", "example.com/b.git");
+    }
+    let (g, o) = both(&go, &ours, &["example.com/b.git@v1.0.0"]);
+    assert_eq!(g, o);
+    assert!(
+        g[0].contains("malformed entry in GOVCS (missing colon)"),
+        "{g:#?}"
+    );
+    for s in [&go, &ours] {
+        make_writable(&s.cache());
+    }
+}
