@@ -411,6 +411,12 @@ impl Fetcher {
         if let Ok(data) = tokio::fs::read(&file).await
             && !data.starts_with(b"//vgo 0.0.")
         {
+            // Go checks cached go.mod files too (readDiskGoMod → checkGoMod).
+            let h1 = dirhash::hash_go_mod(&data);
+            self.sums
+                .check(path, version, SumKind::GoMod, &h1)
+                .await
+                .map_err(|e| wrap(e.into()))?;
             return Ok(data);
         }
         let owned = version.to_string();
@@ -503,6 +509,14 @@ impl Fetcher {
         .await
         {
             out.sum = Some(String::from_utf8_lossy(&data).trim().to_string());
+        }
+        // Go's checkMod: the zip's hash is checked on every use, cached or
+        // not (a repeat check of a fresh download is answered from memory).
+        if let Some(h1) = &out.sum {
+            self.sums
+                .check(path, version, SumKind::Zip, h1)
+                .await
+                .map_err(|e| wrap(e.into()))?;
         }
         out.dir = Some(self.extract(path, version, &zip).await?);
         Ok(())

@@ -923,6 +923,85 @@ mod e2e {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_modules_are_checked_against_go_sum() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let good_sum = u.go_sum();
+        let wrong: String = good_sum
+            .lines()
+            .filter(|l| l.starts_with("example.com/a ") || l.starts_with("example.com/b "))
+            .map(|l| {
+                if l.starts_with("example.com/a v1.0.0 h1:") {
+                    "example.com/a v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+                        .to_owned()
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        for tool in ["ours", "go"] {
+            if tool == "go" && !have_go() {
+                break;
+            }
+            // Fill the cache outside any module, then use it inside one.
+            let home = Home::new(tmp.path(), tool);
+            let (h, e, t) = (home.dir.clone(), env.clone(), tmp.path().to_path_buf());
+            let out =
+                blocking(move || run(tool, &Home { dir: h }, &t, &e, &["example.com/a@v1.0.0"]))
+                    .await;
+            assert!(out.status.success(), "{tool}: {}", show(&out));
+            let dir = module_dir(&tmp.path().join(format!("{tool}-mod")), Some(&wrong));
+            let (h, e, d) = (home.dir.clone(), env.clone(), dir.clone());
+            let out =
+                blocking(move || run(tool, &Home { dir: h }, &d, &e, &["example.com/a@v1.0.0"]))
+                    .await;
+            assert!(
+                !out.status.success(),
+                "{tool}: cached module passed a wrong go.sum: {}",
+                show(&out)
+            );
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                text.contains("verifying example.com/a@v1.0.0: checksum mismatch"),
+                "{tool}: {text}"
+            );
+            // --write-sum also records modules that were already cached.
+            if tool == "ours" {
+                let dir = module_dir(&tmp.path().join("ours-write"), Some(""));
+                let (h, e, d) = (home.dir.clone(), env.clone(), dir.clone());
+                let out = blocking(move || {
+                    run(
+                        tool,
+                        &Home { dir: h },
+                        &d,
+                        &e,
+                        &["--write-sum", "example.com/a@v1.0.0"],
+                    )
+                })
+                .await;
+                assert!(out.status.success(), "{}", show(&out));
+                let want: String = good_sum
+                    .lines()
+                    .filter(|l| l.starts_with("example.com/a v1.0.0"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                assert_eq!(std::fs::read_to_string(dir.join("go.sum")).unwrap(), want);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn go_sum_mismatch_and_write_sum_as_go() {
         let u = universe();
         let db = in_rust_db(&honest_sums(&u), false).await;
