@@ -48,7 +48,7 @@ pub type CmdResult = Result<ExitStatus, Box<dyn std::error::Error + Send + Sync>
 
 /// The process entry point behind `main.rs`.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args.into_iter().map(go_style_flag)) {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help/version to stdout and usage errors to stderr.
@@ -80,6 +80,17 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             printer.render_error(err.as_ref());
             ExitStatus::Failure.into()
         }
+    }
+}
+
+/// Go's flags are single-dash (`go mod download -json`); users paste them.
+/// clap reads `-json` as `-j son`, so the Go spellings of our long flags are
+/// rewritten to their double-dash form before parsing.
+fn go_style_flag(arg: OsString) -> OsString {
+    const GO_LONG_FLAGS: &[&str] = &["-json"];
+    match arg.to_str() {
+        Some(text) if GO_LONG_FLAGS.contains(&text) => format!("-{text}").into(),
+        _ => arg,
     }
 }
 
