@@ -371,6 +371,11 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
 
 /// Runs `gomodfetch mirror verify`.
 async fn verify(args: VerifyArgs, printer: &Printer) -> CmdResult {
+    if args.key.is_none() {
+        printer.status(
+            "note: checking proofs with the key manifest.json records; pass --key to check against your own copy",
+        );
+    }
     let report = verify_tree(args.dir.clone(), args.key.clone()).await?;
     for p in &report.problems {
         printer.error(&format!("gomodfetch: {p}"));

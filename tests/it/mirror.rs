@@ -100,10 +100,21 @@ fn project(dir: &Path, with_new: bool) {
 
 /// gomodfetch mirror with the loopback proxy and database.
 fn mirror(home: &Path, proxy: &str, gosumdb: &str, args: &[&str]) -> Output {
+    mirror_env(home, proxy, gosumdb, &[], args)
+}
+
+fn mirror_env(
+    home: &Path,
+    proxy: &str,
+    gosumdb: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
         .arg("mirror")
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", path_var())
         .env("HOME", home)
         .env("GOENV", "off")
@@ -130,6 +141,17 @@ fn verify(dir: &Path, key: &str) -> Output {
 /// The go command on the air-gapped side: only the mirror, the database
 /// key without a URL, a fresh cache; GONOSUMDB/GOPRIVATE unset.
 fn go_offline(project: &Path, home: &Path, goproxy: &str, vkey: &str, args: &[&str]) -> Output {
+    go_offline_env(project, home, goproxy, vkey, &[], args)
+}
+
+fn go_offline_env(
+    project: &Path,
+    home: &Path,
+    goproxy: &str,
+    vkey: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     Command::new("go")
         .args(args)
         .current_dir(project)
@@ -144,6 +166,7 @@ fn go_offline(project: &Path, home: &Path, goproxy: &str, vkey: &str, args: &[&s
         .env("GOPATH", home.join("gopath"))
         .env("GOMODCACHE", home.join("gomodcache"))
         .env("GOCACHE", home.join("gocache"))
+        .envs(env.iter().copied())
         .output()
         .expect("run go")
 }
@@ -792,4 +815,69 @@ fn forked_log_is_refused() {
     // The published head and manifest are untouched.
     assert_eq!(std::fs::read(&latest).unwrap(), head1);
     assert_eq!(std::fs::read(dir.join("manifest.json")).unwrap(), manifest1);
+}
+
+#[test]
+fn gonosumdb_modules_are_mirrored_without_proofs() {
+    if !have_go() {
+        return; // skipped: no go on PATH (and not required)
+    }
+    let mut w = World::new();
+    let dir = w.root.join("mirror");
+    let proj = w.root.join("project");
+    project(&proj, false);
+    let out = mirror_env(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[("GONOSUMDB", "example.com/c")],
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--from",
+            proj.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.join("example.com/c/@v/v1.0.0.zip").is_file());
+    assert!(
+        !dir.join(format!("sumdb/{DB}/lookup/example.com/c@v1.0.0"))
+            .exists()
+    );
+    assert!(
+        dir.join(format!("sumdb/{DB}/lookup/example.com/b@v1.0.0"))
+            .is_file()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let c = manifest["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"] == "example.com/c")
+        .unwrap();
+    assert_eq!(c["sumdb"], false);
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+    w.stop_sumdb();
+    let home = w.root.join("go");
+    let env = [("GONOSUMDB", "example.com/c")];
+    let out = go_offline_env(
+        &proj,
+        &home,
+        &file_url(&dir),
+        &w.vkey,
+        &env,
+        &["mod", "download", "all"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = go_offline_env(
+        &proj,
+        &home,
+        &file_url(&dir),
+        &w.vkey,
+        &env,
+        &["build", "./..."],
+    );
+    assert!(out.status.success(), "{}", text(&out));
 }
