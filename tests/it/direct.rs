@@ -114,6 +114,16 @@ fn build_repos(root: &Path) -> PathBuf {
     b.write("c.go", "package b\n");
     b.commit("second");
     b.tag("v3.0.0");
+    b.write("d.go", "package b\n");
+    b.commit("third, untagged: a +incompatible pseudo-version");
+
+    // No tags at all: v0.0.0 pseudo-versions.
+    let mut c = Repo::new(&repos.join("c"));
+    c.write("go.mod", "module example.com/c.git\n")
+        .write("c.go", "package c\n");
+    c.commit("first");
+    c.write("c2.go", "package c\n");
+    c.commit("second");
 
     let config = root.join("gitconfig");
     std::fs::write(
@@ -200,6 +210,8 @@ fn direct_downloads_match_go() {
         "example.com/a.git/v2@v2.0.0",
         "example.com/b.git@v1.0.0",
         "example.com/b.git@v3.0.0",
+        "example.com/b.git@main",
+        "example.com/c.git@latest",
         "example.com/a.git@v9.9.9",
         "example.com/missing.git@v1.0.0",
     ];
