@@ -1013,3 +1013,47 @@ mod client {
         s(&v["path"])
     }
 }
+
+mod never_panics {
+    //! Nothing in the checksum-database core panics on any input.
+
+    use gomodfetch::sumdb::note::{self, Verifier, VerifierList};
+    use gomodfetch::sumdb::tlog::{self, Hash, Tile, TilePlan, Tree};
+    use gomodfetch::verify::gosum::GoSum;
+    use proptest::prelude::*;
+
+    const PETER: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parsers(data in proptest::collection::vec(any::<u8>(), 0..400), text in ".{0,200}") {
+            let list = VerifierList::new([Verifier::new(PETER).unwrap()]);
+            let _ = note::open(&data, &list);
+            let _ = note::open(text.as_bytes(), &list);
+            let _ = note::open(format!("{text}\n\n\u{2014} PeterNeumann {text}\n").as_bytes(), &list);
+            let _ = Verifier::new(&text);
+            let _ = note::Signer::new(&text);
+            let _ = tlog::parse_tree(&data);
+            let _ = tlog::parse_tree(format!("go.sum database tree\n{text}\n{text}\n").as_bytes());
+            let _ = tlog::parse_record(&data);
+            let _ = Tile::parse_path(&text);
+            let _ = Tile::parse_path(&format!("tile/{text}"));
+            let _ = GoSum::parse("go.sum", &data);
+            let _ = GoSum::parse_lenient(text.as_bytes());
+        }
+
+        #[test]
+        fn tile_plans(n in any::<i64>(), h in -2i32..40, idx in proptest::collection::vec(any::<i64>(), 0..4), data in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..70), 0..6)) {
+            let tree = Tree { n, hash: Hash::default() };
+            if let Ok(plan) = TilePlan::new(h, tree, &idx) {
+                let _ = plan.verify(&data);
+            }
+            let _ = tlog::split_stored_hash_index(n);
+            let _ = tlog::stored_hash_index(h, n);
+            let _ = tlog::check_record(&[], n, Hash::default(), n / 2, Hash::default());
+            let _ = tlog::check_tree(&[Hash::default()], n, Hash::default(), n / 3, Hash::default());
+        }
+    }
+}
