@@ -380,3 +380,48 @@ fn private_modules_with_goproxy_off_and_govcs_rules_match_go() {
         make_writable(&s.cache());
     }
 }
+
+#[test]
+fn a_missing_http_repository_is_not_found() {
+    use gomodfetch::codehost::discovery::HttpDiscovery;
+    use gomodfetch::codehost::git::{GitRepo, NotFoundProbe};
+    use gomodfetch::codehost::run::VcsEnv;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Every request is a 404, as a forge answers for a repository that does not exist.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let mut env = VcsEnv::go_defaults(tmp.path().join("mod"), |_| None);
+        env.vars.push(("GIT_CONFIG_NOSYSTEM".into(), "1".into()));
+        env.vars.push(("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()));
+        let url = format!("http://{addr}/nope");
+        let probe: Arc<dyn NotFoundProbe> =
+            Arc::new(HttpDiscovery::new(&gomodfetch::net::tls::TrustOptions::default()).unwrap());
+        let repo = GitRepo::open(Arc::new(env.clone()), &url, Some(probe)).await.unwrap();
+        let err = repo.stat("v1.0.0").await.unwrap_err();
+        assert!(err.is_not_exist(), "{err}");
+        assert!(err.to_string().contains(&format!("git ls-remote -q --end-of-options {url}")), "{err}");
+        // Without the probe the same failure is a plain error (no fall-through).
+        let env2 = {
+            let mut e = env;
+            e.modcache = tmp.path().join("mod2");
+            e
+        };
+        let repo = GitRepo::open(Arc::new(env2), &url, None).await.unwrap();
+        assert!(!repo.stat("v1.0.0").await.unwrap_err().is_not_exist());
+        server.abort();
+    });
+}
