@@ -1001,6 +1001,126 @@ mod e2e {
         }
     }
 
+    fn workspace_dir(root: &Path, m1_sum: &str) -> PathBuf {
+        let ws = root.join("ws");
+        std::fs::create_dir_all(ws.join("m1")).unwrap();
+        std::fs::create_dir_all(ws.join("m2")).unwrap();
+        std::fs::write(ws.join("go.work"), "go 1.21\n\nuse (\n\t./m1\n\t./m2\n)\n").unwrap();
+        std::fs::write(
+            ws.join("m1/go.mod"),
+            "module example.com/m1\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(ws.join("m1/go.sum"), m1_sum).unwrap();
+        std::fs::write(
+            ws.join("m2/go.mod"),
+            "module example.com/m2\n\ngo 1.21\n\nrequire example.com/b v0.3.0\n",
+        )
+        .unwrap();
+        ws
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workspace_sum_files_as_go() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let good_sum = u.go_sum();
+        let a_mod = good_sum
+            .lines()
+            .find(|l| l.starts_with("example.com/a v1.0.0/go.mod "))
+            .unwrap()
+            .to_owned();
+        let b_lines: String = good_sum
+            .lines()
+            .filter(|l| l.starts_with("example.com/b "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+
+        // A wrong line in a workspace module's go.sum is named by its path.
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace_dir(
+            tmp.path(),
+            &format!(
+                "{a_mod}\nexample.com/a v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+            ),
+        );
+        let (_, out, go) = both(tmp.path(), &ws, &env, &["example.com/a@v1.0.0"]).await;
+        let err = &errors(&out)[0];
+        let m1_sum = ws.join("m1/go.sum").display().to_string();
+        assert!(
+            err.starts_with("verifying example.com/a@v1.0.0: checksum mismatch\n\tdownloaded: h1:"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("\n\t{m1_sum}:     h1:AAAA")), "{err}");
+        if let Some((_, go_out)) = go {
+            let text = String::from_utf8_lossy(&go_out.stderr);
+            assert!(text.contains(err.as_str()), "go: {}", show(&go_out));
+        }
+
+        // --write-sum writes go.work.sum, leaving out what workspace modules list
+        // (in go's canonical order).
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace_dir(tmp.path(), &format!("{a_mod}\n"));
+        let (h, e, d) = (Home::new(tmp.path(), "ours").dir, env.clone(), ws.clone());
+        let out = blocking(move || {
+            run(
+                "ours",
+                &Home { dir: h },
+                &d,
+                &e,
+                &[
+                    "--write-sum",
+                    "example.com/a@v1.0.0",
+                    "example.com/b@v0.3.0",
+                ],
+            )
+        })
+        .await;
+        assert!(out.status.success(), "{}", show(&out));
+        let work_sum = std::fs::read_to_string(ws.join("go.work.sum")).unwrap();
+        let a_zip = good_sum
+            .lines()
+            .find(|l| l.starts_with("example.com/a v1.0.0 h1:"))
+            .unwrap();
+        assert_eq!(work_sum, format!("{a_zip}\n{b_lines}"));
+        assert_eq!(
+            std::fs::read_to_string(ws.join("m1/go.sum")).unwrap(),
+            format!("{a_mod}\n")
+        );
+        if have_go() {
+            let ws2 = workspace_dir(&tmp.path().join("g"), &format!("{a_mod}\n"));
+            let (h, e, d) = (Home::new(tmp.path(), "go").dir, env, ws2.clone());
+            let go_out = blocking(move || {
+                run(
+                    "go",
+                    &Home { dir: h },
+                    &d,
+                    &e,
+                    &["example.com/a@v1.0.0", "example.com/b@v0.3.0"],
+                )
+            })
+            .await;
+            assert!(go_out.status.success(), "go: {}", show(&go_out));
+            // Observed (go 1.26): in workspace mode `go mod download m@v` writes
+            // no sum file at all. --write-sum is an explicit request, so it
+            // writes go.work.sum, the file go's checks read in this mode.
+            assert!(
+                !ws2.join("go.work.sum").exists(),
+                "go now writes go.work.sum: compare with ours:\n{work_sum}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(ws2.join("m1/go.sum")).unwrap(),
+                format!("{a_mod}\n")
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn go_sum_mismatch_and_write_sum_as_go() {
         let u = universe();
