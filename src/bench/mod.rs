@@ -8,9 +8,11 @@
 //! - [`workload`]: module versions to request (file, go.mod, mirror tree);
 //! - [`plan`]: endpoints, request URLs (escaping, §7.1/§7.2);
 //! - [`stats`]: HDR histograms, error classes, merging;
-//! - [`runner`]: the HTTP client, the send loops, the checks of each body;
+//! - [`runner`]: the send loops, the checks of each body;
+//! - `conn`: the lean HTTP/1.1 and HTTP/2 hot path over hyper;
 //! - [`report`]: the stable `--json` schema and the text table.
 
+mod conn;
 pub mod plan;
 pub mod report;
 pub mod runner;

@@ -26,6 +26,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
+
+use super::conn::{Conn, Connector, Failure, Origin, hyper_failure};
 use super::plan::{Endpoint, Plan, join};
 use super::shim;
 use super::stats::{ErrorClass, Outcome, Recorder};
@@ -64,20 +68,22 @@ pub enum ClientError {
 /// its own thread.
 #[derive(Debug, Clone)]
 pub struct ClientFactory {
-    tls: rustls::ClientConfig,
+    tls: Arc<rustls::ClientConfig>,
     options: ClientOptions,
 }
 
 impl ClientFactory {
     pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
         // Go's trust rules and verifier; ALPN offers h2 then http/1.1.
-        let tls = client_config(&options.trust)?;
+        let tls = Arc::new(client_config(&options.trust)?);
         Ok(ClientFactory { tls, options })
     }
 
     pub fn client(&self) -> Result<reqwest::Client, ClientError> {
         let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls(self.tls.clone())
+            .use_preconfigured_tls((*self.tls).clone())
+            // Like the fast path (`conn`): the proxy is measured directly.
+            .no_proxy()
             .user_agent(concat!("gomodfetch-bench/", env!("CARGO_PKG_VERSION")))
             .timeout(self.options.timeout)
             .connect_timeout(self.options.timeout.min(Duration::from_secs(10)))
@@ -245,27 +251,44 @@ pub async fn run_target(
     // Parsed once: the request loop only clones them.
     let urls: Arc<Vec<reqwest::Url>> =
         Arc::new(plan.requests.iter().map(|r| join(base, &r.path)).collect());
+    let uris: Arc<Vec<http::Uri>> = Arc::new(
+        urls.iter()
+            .filter_map(|u| http::Uri::try_from(u.as_str()).ok())
+            .collect(),
+    );
+    let unreachable = |detail: String| Unreachable {
+        proxy: display.to_owned(),
+        class: ErrorClass::Other,
+        detail,
+    };
+    if uris.len() != urls.len() {
+        return Err(unreachable("a request URL is not a valid HTTP URI".into()));
+    }
+    let origin = Origin::new(base).map_err(unreachable)?;
     let verify = config.verify.then(|| verifier.clone());
     let lane_count = config.threads.clamp(1, config.concurrency.max(1));
     let lanes = Lanes::start(lane_count, |_| {
         Ok(Arc::new(Job {
             client: factory.client().map_err(|e| chain(&e))?,
+            connector: Connector::new(
+                factory.tls.clone(),
+                origin.clone(),
+                factory.options.new_connections,
+            ),
+            timeout: factory.options.timeout,
             plan: plan.clone(),
             urls: urls.clone(),
+            uris: uris.clone(),
             verify: verify.clone(),
         }))
     })
-    .map_err(|detail| Unreachable {
-        proxy: display.to_owned(),
-        class: ErrorClass::Other,
-        detail,
-    })?;
+    .map_err(unreachable)?;
     // One probe: a proxy that cannot be connected to is reported once, not
     // hammered for the whole duration.
     let job = lanes.lanes[0].job.clone();
     let probe = lanes.lanes[0]
         .handle
-        .spawn(async move { job.execute(0, Instant::now()).await })
+        .spawn(async move { job.execute(0, Instant::now(), &mut None).await })
         .await;
     let (probe, failure) = match probe {
         Ok(result) => result,
@@ -302,7 +325,11 @@ pub async fn run_target(
 }
 
 struct Job {
+    /// For redirects only; requests go through `connector`.
     client: reqwest::Client,
+    connector: Connector,
+    timeout: Duration,
+    uris: Arc<Vec<http::Uri>>,
     plan: Arc<Plan>,
     urls: Arc<Vec<reqwest::Url>>,
     verify: Option<Arc<Verifier>>,
@@ -439,6 +466,8 @@ async fn worker(shared: Arc<Shared>) -> WorkerResult {
         Stop::After(d) => Some(shared.start + d),
         Stop::Requests(_) => None,
     };
+    // This worker's own connection (HTTP/1.1), kept between requests.
+    let mut slot: Option<Conn> = None;
     loop {
         let ticket = shared.next.fetch_add(1, Ordering::Relaxed);
         if let Stop::Requests(n) = shared.stop
@@ -475,7 +504,7 @@ async fn worker(shared: Arc<Shared>) -> WorkerResult {
         result.sends.max_lag = result.sends.max_lag.max(sent - scheduled);
         result.sends.last_scheduled = scheduled - shared.start;
         result.sends.last_sent = result.sends.last_sent.max(sent - shared.start);
-        let (outcome, failure) = shared.job.execute(ticket, scheduled).await;
+        let (outcome, failure) = shared.job.execute(ticket, scheduled, &mut slot).await;
         result.recorder.record(&outcome);
         let live = &shared.live;
         live.requests.fetch_add(1, Ordering::Relaxed);
@@ -564,10 +593,74 @@ fn quote(body: &[u8]) -> String {
     short
 }
 
+/// A response body from the fast path or from reqwest (after a redirect).
+enum Body {
+    Hyper(hyper::body::Incoming),
+    Reqwest(reqwest::Response),
+}
+
+impl Body {
+    async fn next(&mut self) -> Option<Result<Bytes, Failure>> {
+        match self {
+            Body::Hyper(body) => loop {
+                match body.frame().await? {
+                    Err(err) => return Some(Err(hyper_failure(err))),
+                    Ok(frame) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Some(Ok(data));
+                        }
+                    }
+                }
+            },
+            Body::Reqwest(response) => match response.chunk().await {
+                Ok(Some(chunk)) => Some(Ok(chunk)),
+                Ok(None) => None,
+                Err(err) => Some(Err((classify(&err), chain(&err.without_url())))),
+            },
+        }
+    }
+}
+
 impl Job {
     /// Sends request `ticket`, reads its body and checks it. `start` is when
-    /// the latency clock starts (the scheduled time in open loop).
-    async fn execute(&self, ticket: u64, start: Instant) -> (Outcome, Option<String>) {
+    /// the latency clock starts (the scheduled time in open loop); `slot` is
+    /// the worker's connection.
+    async fn execute(
+        &self,
+        ticket: u64,
+        start: Instant,
+        slot: &mut Option<Conn>,
+    ) -> (Outcome, Option<String>) {
+        let index = (ticket % self.urls.len() as u64) as usize;
+        match tokio::time::timeout(self.timeout, self.exchange(ticket, start, slot)).await {
+            Ok(result) => result,
+            Err(_) => {
+                // The connection may be mid-response: never reuse it.
+                *slot = None;
+                let outcome = Outcome {
+                    endpoint: self.plan.get(ticket).endpoint,
+                    bytes: 0,
+                    latency: Instant::now() - start,
+                    ttfb: None,
+                    protocol: None,
+                    error: Some(ErrorClass::Timeout),
+                };
+                let text = format!(
+                    "GET {}: no complete response within {:?} (--timeout)",
+                    redact(self.urls[index].as_str()),
+                    self.timeout
+                );
+                (outcome, Some(text))
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        ticket: u64,
+        start: Instant,
+        slot: &mut Option<Conn>,
+    ) -> (Outcome, Option<String>) {
         let request = self.plan.get(ticket);
         let index = (ticket % self.urls.len() as u64) as usize;
         let url = &self.urls[index];
@@ -588,18 +681,44 @@ impl Job {
                 Some(format!("GET {}: {text}", redact(url.as_str()))),
             )
         };
-        let mut response = match self.client.get(url.clone()).send().await {
+        let response = match self.connector.get(slot, &self.uris[index]).await {
             Ok(response) => response,
-            Err(err) => {
-                let class = classify(&err);
-                // TLS failures in Go's words (`tls: failed to verify …`).
-                let text = describe_error(&err).unwrap_or_else(|| chain(&err.without_url()));
-                return fail(outcome, class, text);
+            Err((class, text)) => return fail(outcome, class, text),
+        };
+        let location = response
+            .status()
+            .is_redirection()
+            .then(|| response.headers().get(http::header::LOCATION))
+            .flatten()
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url.join(l).ok());
+        let (status, version, mut body) = match location {
+            None => {
+                let status = response.status();
+                let version = response.version();
+                (status, version, Body::Hyper(response.into_body()))
+            }
+            // A redirect (a CDN for zips, say): the rest of the chain goes
+            // through reqwest, which follows further redirects.
+            Some(next) => {
+                drop(response);
+                match self.client.get(next).send().await {
+                    Ok(response) => (
+                        response.status(),
+                        response.version(),
+                        Body::Reqwest(response),
+                    ),
+                    Err(err) => {
+                        let class = classify(&err);
+                        let text =
+                            describe_error(&err).unwrap_or_else(|| chain(&err.without_url()));
+                        return fail(outcome, class, text);
+                    }
+                }
             }
         };
         outcome.ttfb = Some(Instant::now() - start);
-        outcome.protocol = Some(protocol(response.version()));
-        let status = response.status();
+        outcome.protocol = Some(protocol(version));
         let mut kept: Vec<u8> = Vec::new();
         let keep = if endpoint == Endpoint::Zip && status.is_success() {
             4
@@ -615,29 +734,27 @@ impl Job {
             },
             _ => None,
         };
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    outcome.bytes += chunk.len() as u64;
-                    if kept.len() < keep {
-                        let room = keep - kept.len();
-                        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    }
-                    if let Some(file) = spool.as_mut()
-                        && let Err(err) = file.write_all(&chunk)
-                    {
-                        return fail(outcome, ErrorClass::Other, format!("temp file: {err}"));
-                    }
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err((class, text)) => {
+                    *slot = None;
+                    return fail(outcome, class, text);
                 }
-                Ok(None) => break,
-                Err(err) => {
-                    let class = classify(&err);
-                    return fail(outcome, class, chain(&err.without_url()));
-                }
+            };
+            outcome.bytes += chunk.len() as u64;
+            if kept.len() < keep {
+                let room = keep - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            if let Some(file) = spool.as_mut()
+                && let Err(err) = file.write_all(&chunk)
+            {
+                return fail(outcome, ErrorClass::Other, format!("temp file: {err}"));
             }
         }
         outcome.latency = Instant::now() - start;
-        if status != reqwest::StatusCode::OK {
+        if status != http::StatusCode::OK {
             let class = ErrorClass::Status(status.as_u16());
             let mut text = status.to_string();
             if !kept.is_empty() {
@@ -677,13 +794,13 @@ impl Job {
     }
 }
 
-fn protocol(version: reqwest::Version) -> &'static str {
+fn protocol(version: http::Version) -> &'static str {
     match version {
-        reqwest::Version::HTTP_09 => "HTTP/0.9",
-        reqwest::Version::HTTP_10 => "HTTP/1.0",
-        reqwest::Version::HTTP_11 => "HTTP/1.1",
-        reqwest::Version::HTTP_2 => "HTTP/2",
-        reqwest::Version::HTTP_3 => "HTTP/3",
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_11 => "HTTP/1.1",
+        http::Version::HTTP_2 => "HTTP/2",
+        http::Version::HTTP_3 => "HTTP/3",
         _ => "other",
     }
 }
