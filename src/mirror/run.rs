@@ -33,10 +33,11 @@ use crate::repo::{Repo, RepoError};
 use crate::sumdb::check::{SumdbCheckError, check_lines};
 use crate::sumdb::tlog::Tree;
 use crate::verify::dirhash::{self, HashError};
+use crate::verify::zipcheck;
 
 /// Why one module version could not be mirrored.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}@{version}: {kind}")]
+#[error("{}", self.render())]
 pub struct MirrorError {
     pub path: String,
     pub version: String,
@@ -63,9 +64,21 @@ pub enum MirrorErrorKind {
     Check(Box<SumdbCheckError>),
     #[error("{0}")]
     Query(String),
+    /// A zip that breaks the module zip rules.
+    #[error(transparent)]
+    Zip(Box<crate::verify::zipcheck::ZipError>),
 }
 
 impl MirrorError {
+    /// `path@version: cause`, except Go's checksum texts, which already
+    /// start with the module.
+    fn render(&self) -> String {
+        match &self.kind {
+            MirrorErrorKind::Check(e) => e.to_string(),
+            kind => format!("{}@{}: {kind}", self.path, self.version),
+        }
+    }
+
     fn new(path: &str, version: &str, kind: impl Into<MirrorErrorKind>) -> Self {
         Self {
             path: path.to_owned(),
@@ -378,19 +391,30 @@ impl Mirror {
             .await;
         let result = match result {
             Ok(()) => {
+                // The zip rules the go command applies when it extracts
+                // (entry prefixes, names, sizes): a zip it would refuse is
+                // not mirrored, checksum database or not.
+                let (t, p, v) = (tmp.clone(), path.to_owned(), version.to_owned());
+                let rules = blocking(move || {
+                    zipcheck::check_zip(&p, &v, &t).and_then(|checked| checked.err())
+                })
+                .await;
                 let t = tmp.clone();
-                match blocking(move || dirhash::hash_zip(&t)).await {
-                    Ok(h1) => match self.check(path, version, &h1).await {
-                        Ok(()) => {
-                            let (t, f) = (tmp.clone(), file.clone());
-                            blocking(move || tree::commit(&t, &f))
-                                .await
-                                .map(|()| h1)
-                                .map_err(|e| wrap(e.into()))
-                        }
-                        Err(e) => Err(e),
+                match rules.map_err(|e| wrap(MirrorErrorKind::Zip(Box::new(e)))) {
+                    Err(e) => Err(e),
+                    Ok(()) => match blocking(move || dirhash::hash_zip(&t)).await {
+                        Ok(h1) => match self.check(path, version, &h1).await {
+                            Ok(()) => {
+                                let (t, f) = (tmp.clone(), file.clone());
+                                blocking(move || tree::commit(&t, &f))
+                                    .await
+                                    .map(|()| h1)
+                                    .map_err(|e| wrap(e.into()))
+                            }
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(wrap(e.into())),
                     },
-                    Err(e) => Err(wrap(e.into())),
                 }
             }
             Err(e) => Err(e),

@@ -497,6 +497,27 @@ fn delta_and_bad_input() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(walk_sorted(&far), walk_sorted(&dir));
 
+    // A proxy serving a tampered zip: refused with Go's words, nothing lands.
+    let mut evil = w.universe.clone();
+    evil.corrupt_zip("example.com/b", "v1.0.0");
+    let evil_proxy = evil.serve(std::time::Duration::ZERO);
+    let out = mirror(
+        &w.root.join("home"),
+        &evil_proxy.url,
+        &w.gosumdb(),
+        &["--to", dir.to_str().unwrap(), "example.com/b@v1.0.0"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gomodfetch: example.com/b@v1.0.0: verifying module: checksum mismatch")
+            && err.contains("SECURITY ERROR"),
+        "{err}"
+    );
+    assert!(!dir.join("example.com/b/@v/v1.0.0.zip").exists());
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+
     // Another database's key over the same tree: a clear error, nothing replaced.
     let (_, other_key) = Signer::key_pair_from_seed(DB, [3; 32]);
     let out = mirror(
