@@ -549,3 +549,35 @@ fn https_proxy_is_measured_and_a_bad_certificate_is_not() {
     let error = run.target(1)["error"].as_str().unwrap();
     assert!(error.contains("x509: certificate has expired"), "{error}");
 }
+
+#[test]
+fn redirects_are_followed_and_each_hop_is_a_server_request() {
+    let server = start(Behaviour {
+        redirect_zips: true,
+        ..Behaviour::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let modules = workload(&dir, "example.com/bench@v1.0.0\n");
+    let run = bench(&[
+        "--proxy",
+        &server.url,
+        "--modules",
+        modules.to_str().unwrap(),
+        "--requests",
+        "5",
+        "--concurrency",
+        "1",
+        "--warmup",
+        "0",
+        "--mix",
+        "zip",
+        "--verify",
+        "--json",
+    ]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let t = run.target(0);
+    assert_eq!(u(&t["requests"]), 5);
+    assert_eq!(u(&t["errors"]), 0, "{t}");
+    // Probe + 5 measured, each a 302 and the redirected GET.
+    assert_eq!(server.requests(), 12);
+}

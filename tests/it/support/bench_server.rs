@@ -29,6 +29,8 @@ pub struct Behaviour {
     pub html: bool,
     /// Zip answers alternate between two different zips.
     pub alternate_zips: bool,
+    /// Zip requests are redirected (302) to `/cdn/<same path>`.
+    pub redirect_zips: bool,
 }
 
 /// A running server.
@@ -127,7 +129,18 @@ async fn answer(behaviour: &Behaviour, count: &AtomicU64, uri: &Uri) -> Response
             b"<!doctype html><html><body>Sign in</body></html>".to_vec(),
         );
     }
-    let path = uri.path();
+    let mut path = uri.path();
+    if behaviour.redirect_zips && path.ends_with(".zip") {
+        if let Some(original) = path.strip_prefix("/cdn") {
+            path = original;
+        } else {
+            return Response::builder()
+                .status(StatusCode::FOUND)
+                .header("Location", format!("/cdn{path}"))
+                .body(Body::empty())
+                .unwrap();
+        }
+    }
     let Some(rest) = path.strip_prefix("/example.com/bench/@v/") else {
         return respond(StatusCode::NOT_FOUND, b"not found\n".to_vec());
     };
