@@ -102,6 +102,19 @@ pub async fn verify_tree(root: PathBuf, key: Option<String>) -> Result<Report, M
     // 1. Files against the manifest.
     if let Some(m) = &manifest {
         for (rel, entry) in &m.files {
+            // A manifest is data from the other side of the gap: never let
+            // it point outside the tree.
+            if rel.starts_with('/')
+                || rel
+                    .split('/')
+                    .any(|seg| seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\'))
+            {
+                report.problems.push(problem(
+                    tree.manifest_file(),
+                    format!("lists {rel:?}, which is not a path inside the tree"),
+                ));
+                continue;
+            }
             let file = rel
                 .split('/')
                 .fold(tree.root().to_path_buf(), |p, s| p.join(s));

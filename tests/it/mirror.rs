@@ -532,6 +532,19 @@ fn delta_and_bad_input() {
     assert!(!dir.join("example.com/w/@v/v1.0.0.zip").exists(), "{err}");
     let out = verify(&dir, &w.vkey);
     assert!(out.status.success(), "{}", text(&out));
+
+    // A manifest that points outside the tree is refused, not followed.
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(far.join("manifest.json")).unwrap()).unwrap();
+    m["files"]["../old-manifest.json"] = serde_json::json!({"size": 1, "sha256": "00"});
+    std::fs::write(far.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let out = verify(&far, &w.vkey);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a path inside the tree"),
+        "{}",
+        text(&out)
+    );
 }
 
 fn download(home: &Path, proxy: &str, args: &[&str]) -> Output {
