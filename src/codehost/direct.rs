@@ -19,7 +19,7 @@ use super::coderepo::{CodeRepo, CodeRepoError};
 use super::discovery::{DiscoveryClient, HttpDiscovery, PrefixCache};
 use super::git::{GitError, GitRepo, NotFoundProbe};
 use super::govcs::{Govcs, GovcsError};
-use super::run::VcsEnv;
+use super::run::{Trace, VcsEnv};
 use super::vcs::{ResolveError, Resolver, ResolverConfig, Security, VcsKind};
 use crate::module::pattern::match_prefix_patterns;
 
@@ -106,7 +106,10 @@ impl NotFoundProbe for HttpDiscovery {
 impl DirectConfig {
     /// The configuration `settings` describe (GOVCS, GOPRIVATE, GOINSECURE,
     /// and the git variables Go sets or honours).
-    pub fn from_settings(settings: &crate::settings::Settings) -> DirectConfig {
+    pub fn from_settings(
+        settings: &crate::settings::Settings,
+        trace: Option<Trace>,
+    ) -> DirectConfig {
         let modcache = settings
             .cache_root()
             .map(Path::to_path_buf)
@@ -118,8 +121,10 @@ impl DirectConfig {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.clone())
         };
+        let mut env = VcsEnv::go_defaults(modcache, lookup);
+        env.trace = trace;
         DirectConfig {
-            env: Arc::new(VcsEnv::go_defaults(modcache, lookup)),
+            env: Arc::new(env),
             govcs: Govcs::parse(&settings.govcs),
             goprivate: settings.goprivate.clone(),
             goinsecure: settings.goinsecure.clone(),
@@ -131,10 +136,14 @@ impl DirectConfig {
 impl Direct {
     /// Direct mode as `settings` configure it, with HTTPS discovery and
     /// the not-found probe using `settings.trust`.
-    pub fn from_settings(settings: &crate::settings::Settings) -> Result<Direct, String> {
+    /// `trace` receives `-x` lines (git commands as Go prints them).
+    pub fn from_settings(
+        settings: &crate::settings::Settings,
+        trace: Option<Trace>,
+    ) -> Result<Direct, String> {
         let http = Arc::new(HttpDiscovery::new(&settings.trust)?);
         Ok(Direct::new(
-            DirectConfig::from_settings(settings),
+            DirectConfig::from_settings(settings, trace),
             http.clone(),
             Some(http),
         ))

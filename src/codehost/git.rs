@@ -198,8 +198,9 @@ impl GitRepo {
         }
         let modcache = env.modcache.clone();
         let url = remote_url.to_owned();
+        let trace = env.trace.clone();
         let (dir, lock_path) = tokio::task::spawn_blocking(move || {
-            workdir::work_dir(&modcache, GIT_WORK_DIR_TYPE, &url)
+            workdir::work_dir(&modcache, GIT_WORK_DIR_TYPE, &url, trace.as_ref())
         })
         .await
         .map_err(|e| GitError::io(&env.modcache, e))?
@@ -281,7 +282,10 @@ impl GitRepo {
     }
 
     async fn git_supports_sha256(&self) -> Result<bool, GitError> {
-        let out = run::run(&self.env, &self.dir, &self.env.git, &["version"], &[])
+        // Go runs `git version` directly, outside its traced runner.
+        let mut quiet = (*self.env).clone();
+        quiet.trace = None;
+        let out = run::run(&quiet, &self.dir, &self.env.git, &["version"], &[])
             .await
             .map_err(|e| GitError::GitVersion(e.to_string()))?;
         let text = String::from_utf8_lossy(&out);

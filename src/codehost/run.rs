@@ -16,7 +16,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 
@@ -24,8 +25,11 @@ use tokio::io::AsyncReadExt;
 /// plus slack); beyond it the command fails instead of eating memory.
 pub const MAX_OUTPUT: u64 = (500 << 20) + (1 << 20);
 
+/// Receives `-x` lines (the commands, as Go's `-x` prints them).
+pub type Trace = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How VCS commands are run: which binary, which environment, how long.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VcsEnv {
     /// The git program (`git`, found on PATH by default).
     pub git: PathBuf,
@@ -35,6 +39,47 @@ pub struct VcsEnv {
     pub timeout: Option<Duration>,
     /// The GOMODCACHE directory (`cache/vcs/` lives under it; pings run in it).
     pub modcache: PathBuf,
+    /// `-x`: where command lines go.
+    pub trace: Option<Trace>,
+}
+
+impl std::fmt::Debug for VcsEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VcsEnv")
+            .field("git", &self.git)
+            .field("vars", &self.vars)
+            .field("timeout", &self.timeout)
+            .field("modcache", &self.modcache)
+            .field("trace", &self.trace.is_some())
+            .finish()
+    }
+}
+
+/// Go's `-x` rendering of one argument (codehost.go: `run`): arguments with
+/// `'` in double quotes (bash-escaped), arguments with shell specials or
+/// spaces in single quotes.
+pub fn quote_arg(arg: &str) -> String {
+    if arg.contains('\'') {
+        let mut out = String::from("\"");
+        for c in arg.chars() {
+            match c {
+                '"' | '$' | '`' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        return out;
+    }
+    if arg
+        .chars()
+        .any(|c| "$`\\*?[\"\t\n\u{b}\u{c}\r \u{85}\u{a0}".contains(c))
+    {
+        return format!("'{arg}'");
+    }
+    arg.to_owned()
 }
 
 impl VcsEnv {
@@ -57,6 +102,7 @@ impl VcsEnv {
             // dead server should not take forever.
             timeout: Some(Duration::from_secs(30 * 60)),
             modcache,
+            trace: None,
         }
     }
 }
@@ -154,6 +200,30 @@ pub async fn run(
         stderr,
         help: None,
     };
+    let traced = env.trace.as_ref().map(|t| {
+        let line = std::iter::once(program.to_string_lossy().into_owned())
+            .chain(args.iter().map(|a| quote_arg(a)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let line = format!("cd {}; {line}", dir.display());
+        t(&line);
+        (t.clone(), line, Instant::now())
+    });
+    let result = run_inner(env, dir, program, args, extra_env, fail).await;
+    if let Some((t, line, start)) = traced {
+        t(&format!("{:.3}s # {line}", start.elapsed().as_secs_f64()));
+    }
+    result
+}
+
+async fn run_inner(
+    env: &VcsEnv,
+    dir: &Path,
+    program: &Path,
+    args: &[&str],
+    extra_env: &[(&str, &OsString)],
+    fail: impl Fn(CommandFailure, String) -> CommandError,
+) -> Result<Vec<u8>, CommandError> {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .current_dir(dir)

@@ -526,15 +526,15 @@ impl Resolver {
     async fn ping_git(&self, scheme: &str, repo: &str) -> bool {
         let _ = std::fs::create_dir_all(&self.env.modcache);
         let url = format!("{scheme}://{repo}");
-        run::run(
-            &self.env,
-            &self.env.modcache,
-            &self.env.git,
-            &["ls-remote", &url],
-            &[],
-        )
-        .await
-        .is_ok()
+        // Go prints pings as `cd dir` and the command (vcs.go: `run1`).
+        let mut env = (*self.env).clone();
+        if let Some(t) = env.trace.take() {
+            t(&format!("cd {}", env.modcache.display()));
+            t(&format!("git ls-remote {url}"));
+        }
+        run::run(&env, &env.modcache, &env.git, &["ls-remote", &url], &[])
+            .await
+            .is_ok()
     }
 }
 

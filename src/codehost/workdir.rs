@@ -69,7 +69,13 @@ pub fn work_dir(
     modcache: &Path,
     typ: &str,
     name: &str,
+    trace: Option<&super::run::Trace>,
 ) -> Result<(PathBuf, PathBuf), WorkDirError> {
+    let x = |line: String| {
+        if let Some(t) = trace {
+            t(&line);
+        }
+    };
     if modcache.as_os_str().is_empty() {
         return Err(WorkDirError::NoCache);
     }
@@ -80,7 +86,9 @@ pub fn work_dir(
         move |source| WorkDirError::Io { path, source }
     };
     let parent = dir.parent().unwrap_or(modcache);
+    x(format!("mkdir -p {} # {typ} {name}", parent.display()));
     std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    x(format!("# lock {}", lock.display()));
     let _guard = FileLock::lock(&lock).map_err(WorkDirError::Lock)?;
 
     let mut info_path = dir.clone().into_os_string();
@@ -98,9 +106,11 @@ pub fn work_dir(
                 want: key,
             });
         }
+        x(format!("# {} for {typ} {name}", dir.display()));
         return Ok((dir, lock));
     }
     // Info file or directory missing: start from scratch.
+    x(format!("mkdir -p {} # {typ} {name}", dir.display()));
     let _ = remove_dir_all_writable(&dir);
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     if let Err(source) = write_file(&info_path, key.as_bytes()) {
@@ -155,28 +165,28 @@ mod tests {
     #[test]
     fn creates_then_reuses_then_rejects_wrong_info() {
         let tmp = tempfile::tempdir().unwrap();
-        let (dir, _) = work_dir(tmp.path(), "git3", "https://example.com/r").unwrap();
+        let (dir, _) = work_dir(tmp.path(), "git3", "https://example.com/r", None).unwrap();
         let info = std::fs::read_to_string(format!("{}.info", dir.display())).unwrap();
         assert_eq!(info, "git3:https://example.com/r");
         std::fs::write(dir.join("marker"), "x").unwrap();
-        let (again, _) = work_dir(tmp.path(), "git3", "https://example.com/r").unwrap();
+        let (again, _) = work_dir(tmp.path(), "git3", "https://example.com/r", None).unwrap();
         assert!(again.join("marker").exists(), "reused");
         std::fs::write(format!("{}.info", dir.display()), "git3:other").unwrap();
-        let err = work_dir(tmp.path(), "git3", "https://example.com/r").unwrap_err();
+        let err = work_dir(tmp.path(), "git3", "https://example.com/r", None).unwrap_err();
         assert!(
             err.to_string().contains("exists with wrong content"),
             "{err}"
         );
         // Missing .info: the directory is recreated from scratch.
         std::fs::remove_file(format!("{}.info", dir.display())).unwrap();
-        let (fresh, _) = work_dir(tmp.path(), "git3", "https://example.com/r").unwrap();
+        let (fresh, _) = work_dir(tmp.path(), "git3", "https://example.com/r", None).unwrap();
         assert!(!fresh.join("marker").exists());
     }
 
     #[test]
     fn empty_cache_is_an_error() {
         assert!(matches!(
-            work_dir(Path::new(""), "git3", "x"),
+            work_dir(Path::new(""), "git3", "x", None),
             Err(WorkDirError::NoCache)
         ));
     }

@@ -154,6 +154,7 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         let p = printer.clone();
         Arc::new(move |line: &str| p.error(line)) as TraceFn
     });
+    let vcs_trace = trace.clone();
     let client = Client::new(ClientOptions {
         trust: settings.trust.clone(),
         netrc: settings.netrc.clone(),
@@ -183,7 +184,7 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         }
     };
     let checker = Arc::new(SumdbChecker::new(&settings, client.clone(), sum_files));
-    let direct = crate::codehost::direct::Direct::from_settings(&settings)?;
+    let direct = crate::codehost::direct::Direct::from_settings(&settings, vcs_trace)?;
     let fetcher = Fetcher::new(&settings, client, reporter)
         .with_sum_check(checker.clone())
         .with_direct(Arc::new(direct));

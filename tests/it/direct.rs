@@ -425,3 +425,38 @@ fn a_missing_http_repository_is_not_found() {
         server.abort();
     });
 }
+
+#[test]
+fn x_prints_the_git_commands_go_runs() {
+    if !go_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let gitconfig = build_repos(tmp.path());
+    let (go, ours) = (sandbox(&gitconfig), sandbox(&gitconfig));
+    let lines = |s: &Sandbox, out: &[u8]| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .normalize(out)
+            .lines()
+            .filter(|l| {
+                l.split_once("s # ")
+                    .is_none_or(|(t, _)| t.parse::<f64>().is_err())
+            })
+            .map(str::to_owned)
+            .collect();
+        // Go reads go.mod several times in a row; we read it once.
+        v.dedup();
+        v
+    };
+    let g = go.go(&["mod", "download", "-x", "example.com/a.git@v1.0.0"]);
+    let o = ours.ours(&["download", "-x", "example.com/a.git@v1.0.0"]);
+    assert!(g.status.success() && o.status.success());
+    let (g, o) = (lines(&go, &g.stderr), lines(&ours, &o.stderr));
+    assert!(
+        g.iter()
+            .any(|l| l.contains("git -c core.autocrlf=input -c core.eol=lf archive")),
+        "{g:#?}"
+    );
+    assert_eq!(g, o);
+    make_writable(&go.cache());
+}
