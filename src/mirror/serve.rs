@@ -30,7 +30,7 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -328,6 +328,9 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Serve
     Ok(config)
 }
 
+/// How long a client may take to send a request head or finish TLS.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Accepts connections forever, serving HTTP/1.1 and HTTP/2 (over TLS when
 /// `tls` is given, negotiated by ALPN; h2c prior knowledge otherwise).
 pub async fn serve_listener(
@@ -353,10 +356,22 @@ pub async fn serve_listener(
                 let server = server.clone();
                 async move { Ok::<_, Infallible>(server.handle(peer, req).await) }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // A client that never finishes its request head (or its TLS
+            // handshake) must not hold a connection forever.
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(Duration::from_secs(60)));
             match acceptor {
                 Some(acceptor) => {
-                    let Ok(tls) = acceptor.accept(stream).await else {
+                    let Ok(Ok(tls)) =
+                        tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await
+                    else {
                         return;
                     };
                     let _ = builder.serve_connection(TokioIo::new(tls), service).await;
