@@ -18,5 +18,3 @@ pub mod report;
 pub mod runner;
 pub mod stats;
 pub mod workload;
-
-mod shim;

@@ -31,9 +31,10 @@ use http_body_util::BodyExt;
 
 use super::conn::{Conn, Connector, Failure, Origin, hyper_failure};
 use super::plan::{Endpoint, Plan, join};
-use super::shim;
 use super::stats::{ErrorClass, Outcome, Recorder};
 use crate::net::tls::{TlsError, TrustOptions, classify_error, client_config, describe_error};
+use crate::verify::dirhash::hash_zip_reader;
+use crate::verify::zipread::ZipReader;
 
 /// A send this much after its scheduled time counts as late or queued.
 /// Tokio's timer has 1 ms granularity; 5 ms leaves room for scheduling noise.
@@ -813,8 +814,18 @@ fn verify_zip(
     if let Err(err) = file.rewind() {
         return Some((ErrorClass::Other, format!("temp file: {err}")));
     }
-    match shim::hash_zip(std::io::BufReader::new(file)) {
-        Err(err) => Some((ErrorClass::BadBody, format!("not a valid zip: {err}"))),
+    let size = match file.metadata() {
+        Ok(meta) => meta.len(),
+        Err(err) => return Some((ErrorClass::Other, format!("temp file: {err}"))),
+    };
+    let hash = ZipReader::new(std::io::BufReader::new(file), size)
+        .map_err(|e| e.to_string())
+        .and_then(|mut zip| hash_zip_reader(&mut zip).map_err(|e| e.to_string()));
+    match hash {
+        Err(err) => Some((
+            ErrorClass::BadBody,
+            format!("not a valid module zip: {err}"),
+        )),
         Ok(hash) => verifier
             .check(index, &hash)
             .err()

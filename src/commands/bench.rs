@@ -22,12 +22,16 @@ use crate::bench::runner::{
 use crate::bench::workload;
 use crate::commands::{CmdResult, ExitStatus};
 use crate::net::tls::TrustOptions;
+use crate::proxy::list::{self as proxy_list, Entry};
+use crate::settings::Settings;
+use crate::settings::env::Env;
 use crate::ui::printer::Printer;
 
 /// Flags of `gomodfetch bench`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A proxy base URL (http or https); repeat to compare proxies side by side.
+    /// A proxy base URL (http or https); repeat to compare proxies side by
+    /// side. Default: the http(s) entries of GOPROXY.
     #[arg(long = "proxy", value_name = "URL")]
     pub proxies: Vec<String>,
     /// Where the module versions come from (boxed: keeps `Command` small).
@@ -113,8 +117,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Bad flags, said plainly.
 #[derive(Debug, thiserror::Error)]
 pub enum ArgsError {
-    #[error("No proxy given: pass --proxy URL (one or more)")]
-    NoProxy,
+    #[error("GOPROXY `{goproxy}` names no http(s) proxy to measure: pass --proxy URL")]
+    NoProxy { goproxy: String },
     #[error("Invalid proxy URL `{url}`: {reason}")]
     BadProxy { url: String, reason: String },
     #[error("No workload: pass --modules FILE, --from go.mod or --from-mirror DIR")]
@@ -141,16 +145,54 @@ fn parse_proxy(text: &str) -> Result<url::Url, ArgsError> {
     }
 }
 
+/// The http(s) proxies of GOPROXY, in order (`direct`, `off` and file://
+/// entries cannot be measured and are skipped, with a note).
+fn default_proxies(
+    goproxy: &str,
+    gonoproxy: &str,
+    printer: &Printer,
+) -> Result<Vec<url::Url>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut proxies = Vec::new();
+    for spec in proxy_list::parse(goproxy, gonoproxy)? {
+        match spec.entry {
+            Entry::Url(url) if matches!(url.scheme(), "http" | "https") => proxies.push(url),
+            Entry::NoProxy => {}
+            other => printer.status(&format!("bench: skipping GOPROXY entry `{other}`")),
+        }
+    }
+    if proxies.is_empty() {
+        return Err(ArgsError::NoProxy {
+            goproxy: goproxy.to_owned(),
+        }
+        .into());
+    }
+    Ok(proxies)
+}
+
 /// Runs `gomodfetch bench`.
 pub async fn run(args: Args, printer: &Printer) -> CmdResult {
-    if args.proxies.is_empty() {
-        return Err(ArgsError::NoProxy.into());
-    }
-    let proxies = args
-        .proxies
-        .iter()
-        .map(|p| parse_proxy(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Configuration enters once (settings::env): GOPROXY for the default
+    // targets, SSL_CERT_FILE/SSL_CERT_DIR for trust. `--proxy` beats GOPROXY.
+    let settings = Settings::from_env(&Env::from_process());
+    let proxies = if args.proxies.is_empty() {
+        let settings = settings.as_ref().map_err(|e| e.to_string())?;
+        default_proxies(&settings.goproxy, &settings.gonoproxy, printer)?
+    } else {
+        args.proxies
+            .iter()
+            .map(|p| parse_proxy(p))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut trust = match &settings {
+        Ok(settings) => settings.trust.clone(),
+        Err(err) => {
+            printer.verbose(&format!(
+                "bench: environment not usable ({err}); default trust"
+            ));
+            TrustOptions::default()
+        }
+    };
+    trust.extra_ca_files.extend(args.cacert.iter().cloned());
     let modules = if let Some(file) = &args.workload.modules {
         workload::from_modules_file(file)?
     } else if let Some(file) = &args.workload.from_gomod {
@@ -186,14 +228,10 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         warmup: args.warmup,
         verify: args.verify,
     };
-    // TODO(settings): SSL_CERT_FILE/SSL_CERT_DIR through Settings once it lands.
     let factory = ClientFactory::new(ClientOptions {
         new_connections: args.new_connections,
         timeout: args.timeout,
-        trust: TrustOptions {
-            extra_ca_files: args.cacert.clone(),
-            ..TrustOptions::default()
-        },
+        trust,
     })?;
     let plan = Arc::new(Plan::new(modules, mix.clone()));
     let verifier = Arc::new(Verifier::new(&plan));

@@ -41,9 +41,16 @@ const TWO_VERSIONS: &str =
     "# the test module\nexample.com/bench@v1.0.0\nexample.com/bench@v1.1.0\n";
 
 fn bench(args: &[&str]) -> Run {
+    bench_env(args, &[])
+}
+
+fn bench_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_gomodfetch"))
         .arg("bench")
         .args(args)
+        .env("GOENV", "off")
+        .env("GOFLAGS", "")
+        .envs(vars.iter().copied())
         .env_remove("HTTP_PROXY")
         .env_remove("HTTPS_PROXY")
         .env_remove("http_proxy")
@@ -580,4 +587,40 @@ fn redirects_are_followed_and_each_hop_is_a_server_request() {
     assert_eq!(u(&t["errors"]), 0, "{t}");
     // Probe + 5 measured, each a 302 and the redirected GET.
     assert_eq!(server.requests(), 12);
+}
+
+#[test]
+fn default_targets_are_the_proxies_of_goproxy() {
+    let server = start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let modules = workload(&dir, TWO_VERSIONS);
+    let goproxy = format!("{},direct", server.url);
+    let run = bench_env(
+        &[
+            "--modules",
+            modules.to_str().unwrap(),
+            "--requests",
+            "4",
+            "--warmup",
+            "0",
+            "--json",
+        ],
+        &[("GOPROXY", &goproxy), ("GOPRIVATE", "")],
+    );
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert_eq!(run.json["targets"].as_array().unwrap().len(), 1);
+    assert_eq!(run.target(0)["proxy"], server.url);
+    assert_eq!(server.requests(), 5);
+
+    let run = bench_env(
+        &["--modules", modules.to_str().unwrap(), "--requests", "4"],
+        &[("GOPROXY", "direct")],
+    );
+    assert_eq!(run.output.status.code(), Some(1));
+    assert!(
+        run.stderr()
+            .contains("GOPROXY `direct` names no http(s) proxy"),
+        "{}",
+        run.stderr()
+    );
 }
