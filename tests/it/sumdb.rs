@@ -740,6 +740,71 @@ mod e2e {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bad_signature_and_bad_tiles_refused_by_both() {
+        let u = universe();
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let key_hash = verifier_key(1).split('+').nth(1).unwrap().to_owned();
+        for (label, bad_sig) in [("bad signature", true), ("bad tiles", false)] {
+            let mut log = SumdbLog::new(&signer_key(1));
+            log.add_sums(&honest_sums(&u));
+            log.bad_signature = bad_sig;
+            log.bad_tiles = !bad_sig;
+            let db = SumdbServer::start(log, None).await;
+            let tmp = tempfile::tempdir().unwrap();
+            let env = Env {
+                proxy: proxy.url.clone(),
+                gosumdb: format!("{} {}", verifier_key(1), db.url),
+                extra: vec![],
+            };
+            let (ours, out, go) =
+                both(tmp.path(), tmp.path(), &env, &["example.com/a@v1.0.0"]).await;
+            assert!(!out.status.success(), "{label}: {}", show(&out));
+            let err = &errors(&out)[0];
+            let want = if bad_sig {
+                format!(
+                    "example.com/a@v1.0.0: verifying go.mod: example.com/a@v1.0.0/go.mod: reading tree note: invalid signature for key {NAME}+{key_hash}\nnote:\n"
+                )
+            } else {
+                "example.com/a@v1.0.0: verifying go.mod: example.com/a@v1.0.0/go.mod: initializing sumdb.Client: checking tree#".to_owned()
+            };
+            if bad_sig {
+                assert!(err.starts_with(&want), "{label}: {err}");
+            } else {
+                // The first lookup installs the tree, then the record's tile does not verify.
+                assert!(
+                    err.contains("downloaded inconsistent tile"),
+                    "{label}: {err}"
+                );
+            }
+            // Nothing unverified was kept: no lookup, no tile. (A correctly
+            // signed tree head is trusted on first use before its tiles are
+            // read, so with bad tiles `latest` is written, as go writes it.)
+            let files = ours.sumdb_files();
+            assert!(
+                files.keys().all(|k| k.starts_with("pkg/")),
+                "{label}: {:?}",
+                files.keys()
+            );
+            assert_eq!(files.is_empty(), bad_sig, "{label}: {:?}", files.keys());
+            assert!(
+                !ours
+                    .modcache()
+                    .join("cache/download/example.com/a/@v/v1.0.0.mod")
+                    .exists()
+            );
+            if let Some((theirs, go_out)) = go {
+                assert_eq!(
+                    errors(&go_out),
+                    errors(&out),
+                    "{label}: go: {}",
+                    show(&go_out)
+                );
+                assert_eq!(theirs.sumdb_files(), files, "{label}");
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn gonosumdb_goprivate_and_off_skip_as_go_does() {
         let u = universe();
         let proxy = u.serve(std::time::Duration::ZERO);

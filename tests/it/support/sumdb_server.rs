@@ -26,6 +26,10 @@ pub struct SumdbLog {
     records: Vec<Vec<u8>>,
     hashes: Vec<Hash>,
     lookup: HashMap<(String, String), i64>,
+    /// Misbehaviour: the tree note's signature is corrupted.
+    pub bad_signature: bool,
+    /// Misbehaviour: every hash tile has one byte flipped.
+    pub bad_tiles: bool,
 }
 
 impl SumdbLog {
@@ -36,6 +40,8 @@ impl SumdbLog {
             records: Vec::new(),
             hashes: Vec::new(),
             lookup: HashMap::new(),
+            bad_signature: false,
+            bad_tiles: false,
         }
     }
 
@@ -85,14 +91,24 @@ impl SumdbLog {
     /// The signed tree note.
     pub fn signed(&self) -> Vec<u8> {
         let text = String::from_utf8(tlog::format_tree(self.tree())).expect("utf8");
-        note::sign(
+        let signed = note::sign(
             &Note {
                 text,
                 ..Note::default()
             },
             &[&self.signer],
         )
-        .expect("sign")
+        .expect("sign");
+        if !self.bad_signature {
+            return signed;
+        }
+        // Flip one bit of the Ed25519 signature (not of the key hash).
+        let signed = String::from_utf8(signed).expect("utf8");
+        let (body, sig_line) = signed.trim_end().rsplit_once('\n').expect("sig line");
+        let (prefix, b64) = sig_line.rsplit_once(' ').expect("sig");
+        let mut raw = note::decode_base64(b64).expect("base64");
+        raw[10] ^= 1;
+        format!("{body}\n{prefix} {}\n", note::encode_base64(&raw)).into_bytes()
     }
 
     /// The verifier key of this log's signer.
@@ -127,7 +143,11 @@ impl SumdbLog {
         if (t.n << t.h) + t.w > at_level {
             return None;
         }
-        tlog::read_tile_data(t, &self.hashes).ok()
+        let mut data = tlog::read_tile_data(t, &self.hashes).ok()?;
+        if self.bad_tiles {
+            data[0] ^= 0x80;
+        }
+        Some(data)
     }
 }
 
