@@ -150,6 +150,17 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         printer.error(&format!("gomodfetch: {e}"));
         return Ok(ExitStatus::Failure);
     }
+    if prewarm_mode && !args.write_sum && !x {
+        let inputs = super::prewarm::OfflineInputs {
+            settings: &settings,
+            gowork: env.go_var("GOWORK"),
+            all: prewarm_all,
+            json: args.json,
+        };
+        if let Some(status) = super::prewarm::try_offline(inputs, printer).await {
+            return Ok(status);
+        }
+    }
     let trace: Option<TraceFn> = x.then(|| {
         let p = printer.clone();
         Arc::new(move |line: &str| p.error(line)) as TraceFn

@@ -663,4 +663,34 @@ fn partial_cache_is_topped_up() {
         &["build", "./..."],
     );
     assert!(b.status.success(), "{}", text(&b));
+    // Warm: nothing asked of the proxy, nothing changed, the same -json.
+    let before = proxy.requests();
+    let o = ours(
+        &our_dir,
+        tmp.path(),
+        &our_cache,
+        &proxy.url,
+        "off",
+        &["-json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(proxy.requests(), before, "a warm pre-warm made requests");
+    assert_eq!(cache_files(&our_cache), cache_files(&go_cache));
+    let g = go(
+        &go_dir,
+        tmp.path(),
+        &go_cache,
+        &proxy.url,
+        "off",
+        &["mod", "download", "-json"],
+    );
+    assert!(g.status.success(), "{}", text(&g));
+    let norm = |out: &Output, cache: &Path| {
+        String::from_utf8_lossy(&out.stdout).replace(&cache.display().to_string(), "$GOMODCACHE")
+    };
+    assert_eq!(
+        norm(&o, &our_cache),
+        norm(&g, &go_cache),
+        "-json (left: ours, right: go)"
+    );
 }
