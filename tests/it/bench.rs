@@ -624,3 +624,65 @@ fn default_targets_are_the_proxies_of_goproxy() {
         run.stderr()
     );
 }
+
+/// A server that answers one request per connection and then closes it
+/// without saying so (no `Connection: close`), as a proxy behind an idle
+/// timeout does. Returns its URL and its request counter.
+fn closing_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if request.is_empty() {
+                continue;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = br#"{"Version":"v1.0.0"}"#;
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+            // Dropping the stream closes the kept-alive connection.
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_dropped_keep_alive_connection_is_reopened_not_counted_as_an_error() {
+    let (url, count) = closing_server();
+    let dir = tempfile::tempdir().unwrap();
+    let modules = workload(&dir, "example.com/bench@v1.0.0\n");
+    let run = bench(&[
+        "--proxy",
+        &url,
+        "--modules",
+        modules.to_str().unwrap(),
+        "--requests",
+        "20",
+        "--concurrency",
+        "1",
+        "--warmup",
+        "0",
+        "--mix",
+        "info",
+        "--json",
+    ]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let t = run.target(0);
+    assert_eq!(u(&t["requests"]), 20);
+    assert_eq!(u(&t["errors"]), 0, "{t}");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 21);
+}
