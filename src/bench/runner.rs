@@ -464,7 +464,8 @@ async fn worker(shared: Arc<Shared>) -> WorkerResult {
         examples: Examples::new(),
     };
     let deadline = match shared.stop {
-        Stop::After(d) => Some(shared.start + d),
+        // A duration past the end of time means no deadline.
+        Stop::After(d) => shared.start.checked_add(d),
         Stop::Requests(_) => None,
     };
     // This worker's own connection (HTTP/1.1), kept between requests.
@@ -485,7 +486,13 @@ async fn worker(shared: Arc<Shared>) -> WorkerResult {
                 now
             }
             Mode::Open { rate } => {
-                let at = shared.start + Duration::from_secs_f64(ticket as f64 / rate);
+                // A send time past the end of time is never reached.
+                let Some(at) = Duration::try_from_secs_f64(ticket as f64 / rate)
+                    .ok()
+                    .and_then(|offset| shared.start.checked_add(offset))
+                else {
+                    break;
+                };
                 if deadline.is_some_and(|d| at >= d) {
                     break;
                 }
