@@ -523,6 +523,7 @@ impl SumdbMirror {
 }
 
 /// The outcome of [`SumdbMirror::prove`].
+#[derive(Debug)]
 pub struct Proven {
     /// The head everything was proven against.
     pub head: Head,
@@ -533,4 +534,155 @@ pub struct Proven {
 /// Parses `<hash>` as written in a manifest.
 pub fn parse_hash(s: &str) -> Option<Hash> {
     Hash::parse(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sumdb::note::{Note, Signer};
+
+    const NAME: &str = "sum.unit.test";
+
+    /// A log of `n` records, its tiles written under `dir`, and a signer.
+    struct Log {
+        records: Vec<Vec<u8>>,
+        hashes: Vec<Hash>,
+        signer: Signer,
+        key: String,
+    }
+
+    impl Log {
+        fn new(n: usize) -> Log {
+            Log::salted(n, "x")
+        }
+
+        fn salted(n: usize, salt: &str) -> Log {
+            let (skey, vkey) = Signer::key_pair_from_seed(NAME, [5; 32]);
+            let mut log = Log {
+                records: Vec::new(),
+                hashes: Vec::new(),
+                signer: Signer::new(&skey).unwrap(),
+                key: vkey,
+            };
+            for i in 0..n {
+                let text = format!(
+                    "example.com/m{i} v1.0.0 h1:{salt}=\nexample.com/m{i} v1.0.0/go.mod h1:y=\n"
+                );
+                let h = tlog::stored_hashes(i as i64, text.as_bytes(), &log.hashes).unwrap();
+                log.hashes.extend(h);
+                log.records.push(text.into_bytes());
+            }
+            log
+        }
+
+        fn tree(&self, n: i64) -> Tree {
+            Tree {
+                n,
+                hash: tlog::tree_hash(n, &self.hashes).unwrap(),
+            }
+        }
+
+        fn head(&self, n: i64) -> Head {
+            let text = String::from_utf8(tlog::format_tree(self.tree(n))).unwrap();
+            let note = note::sign(
+                &Note {
+                    text,
+                    ..Note::default()
+                },
+                &[&self.signer],
+            )
+            .unwrap();
+            Head {
+                tree: self.tree(n),
+                note,
+            }
+        }
+
+        fn lookup(&self, id: usize, n: i64) -> Lookup {
+            Lookup {
+                path: format!("example.com/m{id}"),
+                version: "v1.0.0".into(),
+                id: id as i64,
+                text: self.records[id].clone(),
+                head: self.head(n),
+                fetched: true,
+            }
+        }
+
+        /// Writes every tile of tree n (all widths a client of that tree asks for).
+        fn write_tiles(&self, dir: &std::path::Path, n: i64) {
+            for t in tlog::new_tiles(TILE_HEIGHT, 0, n) {
+                let data = tlog::read_tile_data(&t, &self.hashes).unwrap();
+                let file = t
+                    .path()
+                    .split('/')
+                    .fold(dir.to_path_buf(), |d, p| d.join(p));
+                write_atomic(&file, &data).unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn proves_against_one_head_and_catches_lies() {
+        let log = Log::new(300);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sumdb").join(NAME);
+        log.write_tiles(&dir, 300);
+        let m = SumdbMirror::new(&log.key, dir.clone(), None).unwrap();
+        // Lookups that came with different heads: all proven against the newest.
+        let lookups = vec![
+            log.lookup(3, 10),
+            log.lookup(260, 280),
+            log.lookup(299, 300),
+        ];
+        let earlier = [log.tree(5), log.tree(257)];
+        let proven = m.prove(&lookups, &earlier).await.unwrap().unwrap();
+        assert_eq!(proven.head.tree.n, 300);
+        // Stored: every lookup now carries the newest head.
+        m.finish(&lookups, &earlier).await.unwrap();
+        let body = std::fs::read(m.lookup_file("example.com/m3", "v1.0.0").unwrap()).unwrap();
+        let (_, _, note_bytes) = tlog::parse_record(&body).unwrap();
+        assert_eq!(note_bytes, log.head(300).note.as_slice());
+
+        // A record whose text is not the leaf.
+        let mut bad = log.lookup(4, 300);
+        bad.text = log.records[5].clone();
+        let err = m.prove(&[bad], &[]).await.unwrap_err();
+        assert!(
+            matches!(err, ProofError::CannotAuthenticate { .. }),
+            "{err}"
+        );
+        // A record beyond the tree.
+        let mut beyond = log.lookup(4, 300);
+        beyond.id = 300;
+        let err = m.prove(&[beyond], &[]).await.unwrap_err();
+        assert!(matches!(err, ProofError::NotInTree { .. }), "{err}");
+        // An earlier head that is not a prefix of the newest: a fork.
+        let other = Log::salted(20, "z");
+        let err = m
+            .prove(
+                &[log.lookup(1, 300)],
+                &[Tree {
+                    n: 20,
+                    hash: other.tree(20).hash,
+                }],
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("SECURITY ERROR"), "{err}");
+        // A head signed by another key.
+        let (_, other_key) = Signer::key_pair_from_seed(NAME, [6; 32]);
+        let m2 = SumdbMirror::new(&other_key, dir.clone(), None).unwrap();
+        assert!(matches!(
+            m2.open_head(&log.head(300).note, "test"),
+            Err(ProofError::Note { .. })
+        ));
+        // A damaged tile, with no database to ask: refused.
+        let tile = dir.join("tile/8/0/000");
+        let mut data = std::fs::read(&tile).unwrap();
+        data[0] ^= 1;
+        std::fs::write(&tile, data).unwrap();
+        let err = m.prove(&[log.lookup(1, 300)], &[]).await.unwrap_err();
+        assert!(matches!(err, ProofError::Tiles { .. }), "{err}");
+    }
 }

@@ -1020,7 +1020,11 @@ impl TilePlan {
             .enumerate()
             .map(|(i, t)| (*t, i))
             .collect();
-        for i in self.stx.len().min(self.tiles.len())..self.tiles.len() {
+        // x/mod starts after the last right-edge tile (`stxTileOrder[len(stx)-1]
+        // + 1`), not at `len(stx)`: several right-edge hashes can share one
+        // tile, and starting at `len(stx)` would leave a leaf tile unchecked.
+        let first_inner = self.stx_tile_order.last().map_or(0, |&j| j + 1);
+        for i in first_inner.min(self.tiles.len())..self.tiles.len() {
             let tile = self.tiles[i];
             let p = tile_parent(tile, 1, self.tree.n).ok_or(TlogError::BadMath("lost parent"))?;
             let &j = order.get(&p).ok_or(TlogError::BadMath("lost parent"))?;
