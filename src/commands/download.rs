@@ -195,7 +195,17 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         }
     };
     let checker = Arc::new(SumdbChecker::new(&settings, client.clone(), sum_files));
-    let direct = crate::codehost::direct::Direct::from_settings(&settings, vcs_trace)?;
+    // Discovery's TLS clients are built on the first direct lookup: loading
+    // the trust store costs more than a whole warm-cache run.
+    let lazy = Arc::new(LazyDiscovery {
+        trust: settings.trust.clone(),
+        http: std::sync::OnceLock::new(),
+    });
+    let direct = crate::codehost::direct::Direct::new(
+        crate::codehost::direct::DirectConfig::from_settings(&settings, vcs_trace),
+        lazy.clone(),
+        Some(lazy),
+    );
     let fetcher = Fetcher::new(&settings, client, reporter)
         .with_sum_check(checker.clone())
         .with_direct(Arc::new(direct));
@@ -254,4 +264,43 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// `HttpDiscovery`, created on first use.
+struct LazyDiscovery {
+    trust: crate::net::tls::TrustOptions,
+    http: std::sync::OnceLock<Result<crate::codehost::discovery::HttpDiscovery, String>>,
+}
+
+impl LazyDiscovery {
+    fn get(&self) -> Result<&crate::codehost::discovery::HttpDiscovery, String> {
+        self.http
+            .get_or_init(|| crate::codehost::discovery::HttpDiscovery::new(&self.trust))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+type DiscoveryFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl crate::codehost::discovery::DiscoveryClient for LazyDiscovery {
+    fn get<'a>(
+        &'a self,
+        host: &'a str,
+        path: &'a str,
+        security: crate::codehost::vcs::Security,
+    ) -> DiscoveryFuture<'a, Result<crate::codehost::discovery::DiscoveryResponse, String>> {
+        Box::pin(async move { self.get()?.get(host, path, security).await })
+    }
+}
+
+impl crate::codehost::git::NotFoundProbe for LazyDiscovery {
+    fn is_not_found<'a>(&'a self, url: &'a str) -> DiscoveryFuture<'a, bool> {
+        Box::pin(async move {
+            match self.get() {
+                Ok(http) => http.is_not_found(url).await,
+                Err(_) => false,
+            }
+        })
+    }
 }

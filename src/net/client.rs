@@ -48,9 +48,13 @@ pub enum HttpError {
         /// For `file://`: the OS error (`no such file or directory`).
         file_error: Option<String>,
     },
-    /// No response: connection, TLS, timeout, redirect policy...
+    /// No response: connection refused/reset, DNS, timeout (transient).
     #[error("Get \"{url}\": {message}")]
     Transport { url: SafeUrl, message: String },
+    /// No response, for a reason retrying cannot fix: TLS verification,
+    /// redirect policy (`stopped after 10 redirects`, https to http).
+    #[error("Get \"{url}\": {message}")]
+    Refused { url: SafeUrl, message: String },
     /// The body broke off or could not be read.
     #[error("read {url}: {message}")]
     Body { url: SafeUrl, message: String },
@@ -108,7 +112,10 @@ impl HttpError {
 /// Shared HTTP client. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
-    inner: reqwest::Client,
+    /// Built on first use: loading the system trust store costs more than a
+    /// whole warm-cache run, which makes no request at all.
+    inner: Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+    options: Arc<ClientOptions>,
     netrc: Arc<Vec<NetrcLine>>,
     retry: RetryPolicy,
     trace: Option<TraceFn>,
@@ -128,7 +135,7 @@ const MAX_REDIRECTS: usize = 10;
 impl Client {
     /// Builds the client. The trust store is loaded lazily by rustls' config
     /// here, once per run.
-    pub fn new(options: ClientOptions) -> Result<Self, ClientBuildError> {
+    fn build(options: &ClientOptions) -> Result<reqwest::Client, ClientBuildError> {
         let mut config = tls::client_config(&options.trust)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let redirect = reqwest::redirect::Policy::custom(|attempt| {
@@ -166,6 +173,15 @@ impl Client {
                 proxy_for(&proxy_env, url)
             }));
         }
+        Ok(builder.build()?)
+    }
+
+    /// Builds the client. The TLS configuration is loaded on the first
+    /// https request, except that `--cacert` files are checked here.
+    pub fn new(options: ClientOptions) -> Result<Self, ClientBuildError> {
+        if !options.trust.extra_ca_files.is_empty() {
+            tls::client_config(&options.trust)?;
+        }
         let netrc = options
             .netrc
             .as_deref()
@@ -173,11 +189,19 @@ impl Client {
             .map(|t| netrc::parse(&t))
             .unwrap_or_default();
         Ok(Self {
-            inner: builder.build()?,
+            inner: Arc::default(),
             netrc: Arc::new(netrc),
             retry: options.retry,
-            trace: options.trace,
+            trace: options.trace.clone(),
+            options: Arc::new(options),
         })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        self.inner
+            .get_or_init(|| Self::build(&self.options).map_err(|e| chain_text(&e)))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     fn trace(&self, line: String) {
@@ -259,7 +283,11 @@ impl Client {
         }
         let start = Instant::now();
         self.trace(format!("# get {safe}"));
-        let mut request = self.inner.get(url.clone());
+        let http = match self.http() {
+            Ok(http) => http,
+            Err(message) => return Err(HttpError::Refused { url: safe, message }),
+        };
+        let mut request = http.get(url.clone());
         if url.scheme() == "https"
             && url.password().is_none()
             && let Some(host) = url.host_str()
@@ -277,6 +305,9 @@ impl Client {
             Err(err) => {
                 let message = transport_message(&err);
                 self.trace(format!("# get {safe}: {message}"));
+                if err.is_redirect() || tls::describe_error(&err).is_some() {
+                    return Err(HttpError::Refused { url: safe, message });
+                }
                 return Err(HttpError::Transport { url: safe, message });
             }
         };
@@ -453,6 +484,17 @@ pub fn os_error_text(err: &std::io::Error) -> String {
         Some(first) => first.to_lowercase().collect::<String>() + chars.as_str(),
         None => text,
     }
+}
+
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }
 
 fn transport_message(err: &reqwest::Error) -> String {

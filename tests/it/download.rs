@@ -517,3 +517,58 @@ fn shares_a_cache_with_a_running_go() {
         make_writable(sb.dir.path());
     }
 }
+
+/// Bad proxy answers: each gives the same error as go, and the cache ends
+/// up the same as go's (nothing of the bad module visible).
+#[test]
+fn bad_answers_match_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let m = &["example.com/simple@v1.0.0", "example.com/major/v2@v2.1.0"];
+    let cases: Vec<(
+        &str,
+        Box<dyn Fn(&crate::support::modproxy::Request) -> Option<Fault> + Send + Sync>,
+    )> = vec![
+        (
+            "html instead of a zip",
+            Box::new(|r| {
+                (r.path.contains("simple") && r.path.ends_with(".zip"))
+                    .then(|| Fault::Body(b"<html><body>proxy login</body></html>".to_vec()))
+            }),
+        ),
+        (
+            "info not JSON",
+            Box::new(|r| {
+                (r.path.contains("simple") && r.path.ends_with(".info"))
+                    .then(|| Fault::Body(b"<html>".to_vec()))
+            }),
+        ),
+        (
+            "redirect loop",
+            Box::new(|r| {
+                r.path
+                    .contains("simple")
+                    .then(|| Fault::Redirect(r.raw_path.clone()))
+            }),
+        ),
+        (
+            "404 on the zip only",
+            Box::new(|r| {
+                (r.path.contains("simple") && r.path.ends_with(".zip"))
+                    .then_some(Fault::Status(404))
+            }),
+        ),
+    ];
+    for (name, fault) in cases {
+        let proxy = ModProxy::start(Fixtures::standard());
+        let fault = Arc::new(fault);
+        proxy.set_fault(move |r| fault(r));
+        let (go_json, our_json, go, ours) = both(&proxy.url(), m, |_| {});
+        assert_eq!(our_json, go_json, "case: {name}");
+        assert!(our_json.contains("\"Error\""), "case {name}: {our_json}");
+        assert_same_tree(&go.cache(), &ours.cache());
+        make_writable(go.dir.path());
+        make_writable(ours.dir.path());
+    }
+}
