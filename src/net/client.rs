@@ -55,6 +55,9 @@ pub enum HttpError {
     /// redirect policy (`stopped after 10 redirects`, https to http).
     #[error("Get \"{url}\": {message}")]
     Refused { url: SafeUrl, message: String },
+    /// A redirect refused by policy (too many, https to http).
+    #[error("Get \"{url}\": {message}")]
+    RedirectPolicy { url: String, message: String },
     /// The body broke off or could not be read.
     #[error("read {url}: {message}")]
     Body { url: SafeUrl, message: String },
@@ -305,7 +308,20 @@ impl Client {
             Err(err) => {
                 let message = transport_message(&err);
                 self.trace(format!("# get {safe}: {message}"));
-                if err.is_redirect() || tls::describe_error(&err).is_some() {
+                if err.is_redirect() {
+                    // go 1.26 quotes the failing redirect's request URL
+                    // without scheme and host (observed: `Get "/m/@v/v1.0.0.info":
+                    // stopped after 10 redirects`).
+                    let mut shown = url.path().to_string();
+                    if let Some(q) = url.query() {
+                        shown = format!("{shown}?{q}");
+                    }
+                    return Err(HttpError::RedirectPolicy {
+                        url: shown,
+                        message,
+                    });
+                }
+                if tls::describe_error(&err).is_some() {
                     return Err(HttpError::Refused { url: safe, message });
                 }
                 return Err(HttpError::Transport { url: safe, message });

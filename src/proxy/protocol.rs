@@ -70,7 +70,7 @@ pub struct InfoParseError(pub String);
 /// Parses a `.info` / `@latest` body as Go's `json.Unmarshal` into RevInfo
 /// would (unknown fields ignored, `Time` RFC 3339).
 pub fn parse_info(data: &[u8]) -> Result<RevInfo, InfoParseError> {
-    let raw: RawInfo = serde_json::from_slice(data).map_err(|e| InfoParseError(e.to_string()))?;
+    let raw: RawInfo = serde_json::from_slice(data).map_err(|e| go_json_error(data, &e))?;
     let time = match raw.time {
         None => None,
         Some(t) => Some(
@@ -89,6 +89,29 @@ pub fn parse_info(data: &[u8]) -> Result<RevInfo, InfoParseError> {
         time,
         origin: raw.origin,
     })
+}
+
+/// encoding/json's wording for the failures users meet (an HTML page, an
+/// empty body); serde's text otherwise.
+fn go_json_error(data: &[u8], err: &serde_json::Error) -> InfoParseError {
+    let text = String::from_utf8_lossy(data);
+    let trimmed = text.trim_start_matches([' ', '\t', '\r', '\n']);
+    match trimmed.chars().next() {
+        None => InfoParseError("unexpected end of JSON input".into()),
+        Some(c) if !matches!(c, '{' | '[' | '"' | '-' | '0'..='9' | 't' | 'f' | 'n') => {
+            let quoted = match c {
+                '\'' => "'\\''".to_string(),
+                '"' => "'\"'".to_string(),
+                c if c.is_control() => format!("'\\x{:02x}'", c as u32),
+                c => format!("'{c}'"),
+            };
+            InfoParseError(format!(
+                "invalid character {quoted} looking for beginning of value"
+            ))
+        }
+        _ if err.is_eof() => InfoParseError("unexpected end of JSON input".into()),
+        _ => InfoParseError(err.to_string()),
+    }
 }
 
 /// Go's `time.Time.MarshalJSON` (RFC 3339 with nanoseconds, trailing zeros
@@ -282,7 +305,18 @@ mod tests {
         let info =
             parse_info(br#"{"Version":"v1.0.0","Time":"2020-01-01T00:00:00+00:00"}"#).unwrap();
         assert_eq!(format_go_time(info.time), "2020-01-01T00:00:00Z");
-        assert!(parse_info(b"<html>").is_err());
+        assert_eq!(
+            parse_info(b"<html>").unwrap_err().0,
+            "invalid character '<' looking for beginning of value"
+        );
+        assert_eq!(
+            parse_info(b"").unwrap_err().0,
+            "unexpected end of JSON input"
+        );
+        assert_eq!(
+            parse_info(b"{\"Version\":").unwrap_err().0,
+            "unexpected end of JSON input"
+        );
     }
 
     #[test]

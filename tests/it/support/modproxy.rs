@@ -208,8 +208,10 @@ pub enum Fault {
     Slow(Duration),
     /// 200 with this body instead.
     Body(Vec<u8>),
-    /// 302 to this location.
+    /// 302 to this location (as given, may be relative).
     Redirect(String),
+    /// 302 to this path on the proxy itself, as an absolute URL.
+    RedirectAbs(String),
 }
 
 type FaultFn = dyn Fn(&Request) -> Option<Fault> + Send + Sync;
@@ -219,6 +221,7 @@ struct State {
     log: Mutex<Vec<Request>>,
     fault: Mutex<Option<Arc<FaultFn>>>,
     latency: Mutex<Duration>,
+    base: Mutex<String>,
 }
 
 /// A running loopback proxy (stops with the test process).
@@ -235,6 +238,7 @@ impl ModProxy {
             log: Mutex::default(),
             fault: Mutex::default(),
             latency: Mutex::default(),
+            base: Mutex::default(),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let server_state = state.clone();
@@ -255,6 +259,7 @@ impl ModProxy {
             });
         });
         let addr = rx.recv().unwrap();
+        *state.base.lock().unwrap() = format!("http://{addr}");
         Self { addr, state }
     }
 
@@ -410,6 +415,13 @@ async fn handle(state: &State, uri: &Uri) -> Response<Body> {
         }
         Some(Fault::Body(data)) => return ok(data),
         Some(Fault::Redirect(loc)) => {
+            let mut r = status(302, "");
+            r.headers_mut()
+                .insert("location", HeaderValue::from_str(&loc).unwrap());
+            return r;
+        }
+        Some(Fault::RedirectAbs(path)) => {
+            let loc = format!("{}{path}", state.base.lock().unwrap());
             let mut r = status(302, "");
             r.headers_mut()
                 .insert("location", HeaderValue::from_str(&loc).unwrap());
