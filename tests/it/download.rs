@@ -518,6 +518,8 @@ fn shares_a_cache_with_a_running_go() {
     }
 }
 
+type FaultFn = dyn Fn(&crate::support::modproxy::Request) -> Option<Fault> + Send + Sync;
+
 /// Bad proxy answers: each gives the same error as go, and the cache ends
 /// up the same as go's (nothing of the bad module visible).
 #[test]
@@ -526,10 +528,7 @@ fn bad_answers_match_go() {
         return;
     }
     let m = &["example.com/simple@v1.0.0", "example.com/major/v2@v2.1.0"];
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&crate::support::modproxy::Request) -> Option<Fault> + Send + Sync>,
-    )> = vec![
+    let cases: Vec<(&str, Box<FaultFn>)> = vec![
         (
             "html instead of a zip",
             Box::new(|r| {
