@@ -105,10 +105,12 @@ pub async fn project_needs(
     Ok(Needs { full, go_mods })
 }
 
-/// A synthetic main module requiring `m`, for `--with-deps`: written into
-/// `dir` (a scratch directory outside the mirror).
+/// A synthetic main module requiring `modules`, for `--with-deps`, written
+/// into `dir` (a scratch directory outside the mirror). It says `go 1.16`,
+/// so the graph is unpruned: the whole transitive closure, which is what a
+/// project building these modules can need whatever its own go.mod prunes.
 pub fn synthetic_project(dir: &Path, modules: &[ModuleVersion]) -> Result<Workspace, SourceError> {
-    let mut text = String::from("module gomodfetch.invalid/mirror\n\ngo 1.21\n\nrequire (\n");
+    let mut text = String::from("module gomodfetch.invalid/mirror\n\ngo 1.16\n\nrequire (\n");
     for m in modules {
         text.push_str(&format!("\t{} {}\n", m.path, m.version));
     }

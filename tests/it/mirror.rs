@@ -915,3 +915,28 @@ fn gonosumdb_modules_are_mirrored_without_proofs() {
     );
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn with_deps_mirrors_the_closure() {
+    let w = World::new();
+    let dir = w.root.join("mirror");
+    let out = mirror(
+        &w.root.join("home"),
+        &w.proxy.url,
+        &w.gosumdb(),
+        &[
+            "--to",
+            dir.to_str().unwrap(),
+            "--with-deps",
+            "example.com/a@v1.0.0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for m in ["a", "b", "c"] {
+        let zip = dir.join(format!("example.com/{m}/@v/v1.0.0.zip"));
+        assert!(zip.is_file(), "{m}: {}", text(&out));
+    }
+    assert!(!dir.join("example.com/u").exists());
+    let out = verify(&dir, &w.vkey);
+    assert!(out.status.success(), "{}", text(&out));
+}
