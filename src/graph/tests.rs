@@ -286,8 +286,17 @@ async fn bad_input_errors_as_go() {
         .to_string();
     assert_eq!(
         err,
+        "errors parsing go.mod:\ngo.mod:2: unknown directive: foo"
+    );
+    // Go keeps the full name inside the message (checked with go1.26).
+    std::fs::write(d.join("go.mod"), "module example.com/m\nrequire (\n").unwrap();
+    let err = Workspace::from_go_mod(&d.join("go.mod"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
         format!(
-            "errors parsing go.mod:\n{}/go.mod:2: unknown directive: foo",
+            "errors parsing go.mod:\ngo.mod:3: syntax error (unterminated block started at {}/go.mod:2:1)",
             d.display()
         )
     );

@@ -151,14 +151,33 @@ fn lookup<'a>(
         .or_else(|| map.get(&ModuleVersion::new(&m.path, "")))
 }
 
-fn load_main(gomod: &Path) -> Result<MainModule, WorkspaceError> {
-    let data = read(gomod)?;
-    let file = modfile::parse(&gomod.display().to_string(), &data).map_err(|source| {
-        WorkspaceError::Parse {
-            short: "go.mod".to_string(),
-            source,
+/// `base.ShortPath`: `p` relative to `cwd` when that is shorter.
+fn short_path(cwd: &Path, p: &Path) -> String {
+    let full = p.display().to_string();
+    match p.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() && rel.as_os_str().len() < full.len() => {
+            rel.display().to_string()
         }
-    })?;
+        _ => full,
+    }
+}
+
+/// A go.mod/go.work parse failure as modload words it: `errors parsing
+/// <short>:` and every line's file name shortened (`shortPathErrorList`).
+fn parse_error(cwd: &Path, file: &Path, mut source: ModfileError) -> WorkspaceError {
+    for e in &mut source.errors {
+        e.filename = short_path(cwd, Path::new(&e.filename));
+    }
+    WorkspaceError::Parse {
+        short: short_path(cwd, file),
+        source,
+    }
+}
+
+fn load_main(gomod: &Path, cwd: &Path) -> Result<MainModule, WorkspaceError> {
+    let data = read(gomod)?;
+    let file = modfile::parse(&gomod.display().to_string(), &data)
+        .map_err(|source| parse_error(cwd, gomod, source))?;
     let path = match &file.module {
         Some(m) if !m.path.is_empty() => m.path.clone(),
         _ => {
@@ -185,19 +204,24 @@ impl Workspace {
                 .find(|p| p.is_file()),
         };
         if let Some(work_path) = work_path {
-            return Workspace::from_work(&work_path);
+            return Workspace::from_work_in(&work_path, cwd);
         }
         let gomod = cwd
             .ancestors()
             .map(|d| d.join("go.mod"))
             .find(|p| p.is_file())
             .ok_or(WorkspaceError::NoModule)?;
-        Workspace::from_go_mod(&gomod)
+        Workspace::from_go_mod_in(&gomod, cwd)
     }
 
-    /// Module mode: one main module.
+    /// Module mode: one main module (messages relative to its directory).
     pub fn from_go_mod(gomod: &Path) -> Result<Workspace, WorkspaceError> {
-        let main = load_main(gomod)?;
+        Workspace::from_go_mod_in(gomod, gomod.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Module mode, file names in messages relative to `cwd`.
+    pub fn from_go_mod_in(gomod: &Path, cwd: &Path) -> Result<Workspace, WorkspaceError> {
+        let main = load_main(gomod, cwd)?;
         let mod_replace = vec![replace_map(&main.file.replace, &main.dir)?];
         let exclude = main
             .file
@@ -216,14 +240,14 @@ impl Workspace {
 
     /// Workspace mode: a go.work and the modules it uses.
     pub fn from_work(work_path: &Path) -> Result<Workspace, WorkspaceError> {
+        Workspace::from_work_in(work_path, work_path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Workspace mode, file names in messages relative to `cwd`.
+    pub fn from_work_in(work_path: &Path, cwd: &Path) -> Result<Workspace, WorkspaceError> {
         let data = read(work_path)?;
-        let work =
-            modfile::parse_work(&work_path.display().to_string(), &data).map_err(|source| {
-                WorkspaceError::Parse {
-                    short: "go.work".to_string(),
-                    source,
-                }
-            })?;
+        let work = modfile::parse_work(&work_path.display().to_string(), &data)
+            .map_err(|source| parse_error(cwd, work_path, source))?;
         let base = work_path
             .parent()
             .map(Path::to_path_buf)
@@ -231,7 +255,7 @@ impl Workspace {
         let mut mains: Vec<MainModule> = Vec::new();
         for u in &work.use_ {
             let dir = clean(&base.join(&u.path));
-            let main = load_main(&dir.join("go.mod"))?;
+            let main = load_main(&dir.join("go.mod"), cwd)?;
             if mains.iter().any(|m| m.path == main.path) {
                 return Err(WorkspaceError::DuplicateWorkspaceModule { path: main.path });
             }
