@@ -5,6 +5,7 @@ pub mod direct;
 pub mod directrepo;
 pub mod discovery;
 pub mod git;
+pub mod goflate;
 pub mod govcs;
 pub mod run;
 #[cfg(test)]

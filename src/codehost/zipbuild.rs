@@ -3,19 +3,19 @@
 //! nested-module exclusion including the Go 1.24 vendor change,
 //! `.hg_archival.txt`, VCS directories, size limits).
 //!
-//! The writer follows Go's `archive/zip.Writer` layout for `zw.Create(name)`:
-//! deflate (level 5), a data descriptor after each file, no directory
-//! entries, zero timestamps, UTF-8 flag only for non-ASCII names, zip64
-//! records only when sizes or offsets need them. It streams to any `Write`
-//! (no `Seek`), as Go's does. Our deflate bytes differ from Go's, so zip
-//! SHA-256s differ; the `h1:` (over names and contents) is what must match.
+//! The writer follows Go's `archive/zip.Writer` layout for `zw.Create(name)`
+//! byte for byte: deflate with Go's compress/flate at level 5 (our port in
+//! codehost/goflate.rs), fed in the chunks Go's `io.Copy` from an
+//! `io.LimitedReader` gives it, a data descriptor after each file, no
+//! directory entries, zero timestamps, the UTF-8 flag as Go's `detectUTF8`
+//! sets it, zip64 records only when sizes or offsets need them. It streams
+//! to any `Write` (no `Seek`), as Go's does. So the zips equal the go
+//! command's, not only their `h1:`.
 
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
-
+use super::goflate;
 use crate::verify::zipcheck::{self, DataFile, DirFile, ModuleFile, ZipError};
 use crate::verify::zipread::ZipReader;
 
@@ -98,9 +98,16 @@ impl<W: Write> ZipWriter<W> {
         }
     }
 
+    /// The data-descriptor flag, and the UTF-8 flag as Go's `detectUTF8`
+    /// decides: a valid UTF-8 name that has a character outside 0x20-0x7d
+    /// or a backslash (`~` and `\` differ in Shift-JIS and EUC-KR).
     fn flags(name: &[u8]) -> u16 {
         let mut flags: u16 = 0x8;
-        if std::str::from_utf8(name).is_ok() && !name.is_ascii() {
+        if let Ok(name) = std::str::from_utf8(name)
+            && name
+                .chars()
+                .any(|c| (c as u32) < 0x20 || (c as u32) > 0x7d || c == '\\')
+        {
             flags |= 0x800;
         }
         flags
@@ -187,16 +194,16 @@ impl<W: Write> ZipWriter<W> {
                     inner: &mut self.out,
                     crc: flate2::Crc::new(),
                 };
-                let n = io::copy(&mut limited, &mut sink)?;
+                let n = go_copy(&mut limited, &mut sink, limit)?;
                 (sink.crc.sum(), n)
             }
             Method::Deflate => {
-                let encoder = DeflateEncoder::new(&mut self.out, Compression::new(5));
+                let encoder = goflate::Writer::new(&mut self.out, goflate::ARCHIVE_ZIP_LEVEL)?;
                 let mut sink = Crc32Writer {
                     inner: encoder,
                     crc: flate2::Crc::new(),
                 };
-                let n = io::copy(&mut limited, &mut sink)?;
+                let n = go_copy(&mut limited, &mut sink, limit)?;
                 let crc = sink.crc.sum();
                 sink.inner.finish()?;
                 (crc, n)
@@ -320,6 +327,28 @@ impl<W: Write> ZipWriter<W> {
         self.out.write_all(&e)?;
         self.out.flush()?;
         Ok(self.out.inner)
+    }
+}
+
+/// Go's `io.Copy(w, &io.LimitedReader{R: r, N: limit})`: a 32 KiB buffer
+/// (smaller when the limit is), each read written as it comes, so the
+/// compressor sees the chunks Go's does.
+fn go_copy(src: &mut dyn Read, dst: &mut dyn Write, limit: Option<u64>) -> io::Result<u64> {
+    let size = match limit {
+        Some(limit) if limit < 32 * 1024 => limit.max(1) as usize,
+        _ => 32 * 1024,
+    };
+    let mut buf = vec![0u8; size];
+    let mut total = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        dst.write_all(&buf[..n])?;
+        total += n as u64;
     }
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod direct;
 mod doctor;
 mod download;
+mod goflate;
 mod hash;
 mod live;
 mod mirror;
