@@ -175,15 +175,15 @@ fn summaries(out: &str) -> Vec<String> {
 }
 
 /// The cache without what legitimately differs: git's object store under
-/// cache/vcs (pack layout is git's business) and `.zip` bytes (our deflate
-/// is not Go's; the `.ziphash` and the extracted trees prove the content).
+/// cache/vcs (pack layout is git's business). The `.zip` files are compared
+/// byte for byte (codehost/goflate.rs deflates as Go does).
 fn comparable(root: &Path) -> Vec<(String, Entry)> {
     snapshot(root)
         .into_iter()
         .filter(|(k, _)| {
             let vcs_internal =
                 k.starts_with("cache/vcs/") && !k.ends_with(".info") && k.matches('/').count() > 2;
-            !vcs_internal && !k.ends_with(".zip")
+            !vcs_internal
         })
         .collect()
 }
