@@ -12,7 +12,7 @@ use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::{Context, Fetcher};
 use crate::graph::ModuleVersion;
 use crate::graph::load::{BoxFuture, DownloadTarget, GoModSource};
-use crate::graph::workspace::Workspace;
+use crate::graph::workspace::{Workspace, WorkspaceError};
 use crate::prewarm::{self, ModuleDownloader, Options};
 use crate::report::Reporter;
 use crate::sumdb::checker::SumdbChecker;
@@ -140,7 +140,15 @@ pub async fn run(
             if let Some(p) = &progress {
                 p.finish();
             }
-            printer.error(&format!("gomodfetch: {e}"));
+            // Outside a module, as runDownload / listModules word it.
+            let message = match (&e, args.all) {
+                (WorkspaceError::NoModule, false) => {
+                    "no modules specified (see 'gomodfetch download --help')".to_string()
+                }
+                (WorkspaceError::NoModule, true) => format!("cannot match \"all\": {e}"),
+                _ => e.to_string(),
+            };
+            printer.error(&format!("gomodfetch: {message}"));
             return Ok(ExitStatus::Failure);
         }
     };

@@ -703,3 +703,32 @@ fn partial_cache_is_topped_up() {
         "-json (left: ours, right: go)"
     );
 }
+
+/// Outside any module: `all` cannot match, and no arguments means nothing
+/// was asked for; exit 1 as go does.
+#[test]
+fn outside_a_module() {
+    if !have_go() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = tmp.path().join("modcache");
+    for (gargs, oargs) in [
+        (vec!["mod", "download", "all"], vec!["all"]),
+        (vec!["mod", "download"], vec![]),
+    ] {
+        let g = go(&dir, tmp.path(), &cache, "off", "off", &gargs);
+        let o = ours(&dir, tmp.path(), &cache, "off", "off", &oargs);
+        assert_eq!(g.status.code(), Some(1), "{}", text(&g));
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let gl = String::from_utf8_lossy(&g.stderr).replace("go: ", "");
+        let ol = String::from_utf8_lossy(&o.stderr).replace("gomodfetch: ", "");
+        if oargs.is_empty() {
+            assert!(ol.starts_with("no modules specified"), "{ol}");
+        } else {
+            assert_eq!(ol, gl);
+        }
+    }
+}
