@@ -571,3 +571,59 @@ fn bad_answers_match_go() {
         make_writable(ours.dir.path());
     }
 }
+
+#[test]
+fn file_proxies_and_private_patterns_match_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let proxy = ModProxy::start(Fixtures::standard());
+    let m = &["example.com/simple@v1.0.0"];
+    // A file:// proxy that lacks the module: Go's `no such file or directory`.
+    let empty = tempfile::tempdir().unwrap();
+    let file_url = format!("file://{}", empty.path().display());
+    let (go_json, our_json, go, ours) = both(&file_url, m, |_| {});
+    assert_eq!(our_json, go_json);
+    assert!(our_json.contains("no such file or directory"), "{our_json}");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+    // A file:// proxy falls through (`,`) to the http one.
+    let (go_json, our_json, go, ours) = both(&format!("{file_url},{}", proxy.url()), m, |_| {});
+    assert_eq!(our_json, go_json);
+    assert!(!our_json.contains("Error"), "{our_json}");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+    // §11.22: GONOPROXY=none sends GOPRIVATE modules to the proxy.
+    let (go_json, our_json, go, ours) = both(&proxy.url(), m, |sb| {
+        sb.set("GOPRIVATE", "example.com/simple")
+            .set("GONOPROXY", "none");
+    });
+    assert_eq!(our_json, go_json);
+    assert!(!our_json.contains("Error"), "{our_json}");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+    // §11.24: patterns are not trimmed: " example.com/simple" matches nothing.
+    let (go_json, our_json, go, ours) = both(&proxy.url(), m, |sb| {
+        sb.set("GONOPROXY", "a.example.com, example.com/simple");
+    });
+    assert_eq!(our_json, go_json);
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+}
+
+#[test]
+fn x_prints_requests_as_go_does() {
+    let proxy = ModProxy::start(Fixtures::standard());
+    let sb = Sandbox::new(&proxy.url());
+    let out = sb.ours(&["download", "-x", "example.com/simple@v1.0.0"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let base = format!("{}/example.com/simple/@v/v1.0.0", proxy.url());
+    for ext in ["info", "mod", "zip"] {
+        assert!(err.contains(&format!("# get {base}.{ext}\n")), "{err}");
+        assert!(
+            err.contains(&format!("# get {base}.{ext}: 200 OK (")),
+            "{err}"
+        );
+    }
+}
