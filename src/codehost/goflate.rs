@@ -1049,8 +1049,8 @@ mod tests {
 
     #[test]
     fn empty_is_go_bytes() {
-        // Go: flate.NewWriter(w, -1) then Close on no input gives 01 00 00 ff ff... no:
-        // an empty final stored block, 3 bits + padding then LEN/NLEN.
+        // Go's Close on no input: only the empty final stored block
+        // (BFINAL=1, BTYPE=00, padding, LEN=0, NLEN=0xffff).
         assert_eq!(compress(b"", 6).unwrap(), [1, 0, 0, 0xff, 0xff]);
     }
 
