@@ -231,7 +231,12 @@ impl Client {
         limit: u64,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, HttpError> {
-        let mut sink = Sink::File { file, path, len: 0 };
+        let mut sink = Sink::File {
+            file,
+            path,
+            len: 0,
+            staged: Vec::new(),
+        };
         self.get_with_retry(url, limit, &mut sink, progress).await?;
         Ok(sink.len())
     }
@@ -261,6 +266,7 @@ impl Client {
                         tokio::time::sleep(delay).await;
                     }
                 }
+                Ok(()) => return sink.flush().await,
                 other => return other,
             }
         }
@@ -386,9 +392,15 @@ enum Sink<'a> {
     File {
         file: &'a mut tokio::fs::File,
         path: &'a Path,
+        /// Bytes received so far (written or staged).
         len: u64,
+        /// Body chunks are small (~16 KiB); each write to a tokio file is a
+        /// trip to the blocking pool, so they are staged and written per MiB.
+        staged: Vec<u8>,
     },
 }
+
+const STAGE_BYTES: usize = 1 << 20;
 
 impl Sink<'_> {
     fn len(&self) -> u64 {
@@ -401,7 +413,13 @@ impl Sink<'_> {
     async fn reset(&mut self) -> Result<(), HttpError> {
         match self {
             Sink::Memory(buf) => buf.clear(),
-            Sink::File { file, path, len } => {
+            Sink::File {
+                file,
+                path,
+                len,
+                staged,
+            } => {
+                staged.clear();
                 if *len > 0 {
                     use tokio::io::AsyncSeekExt;
                     let wrap = |source| HttpError::Write {
@@ -420,15 +438,30 @@ impl Sink<'_> {
     async fn write(&mut self, data: &[u8]) -> Result<(), HttpError> {
         match self {
             Sink::Memory(buf) => buf.extend_from_slice(data),
-            Sink::File { file, path, len } => {
-                file.write_all(data)
-                    .await
-                    .map_err(|source| HttpError::Write {
-                        path: path.to_path_buf(),
-                        source,
-                    })?;
+            Sink::File { len, staged, .. } => {
+                staged.extend_from_slice(data);
                 *len += data.len() as u64;
+                if staged.len() >= STAGE_BYTES {
+                    self.flush().await?;
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Writes what is staged.
+    async fn flush(&mut self) -> Result<(), HttpError> {
+        if let Sink::File {
+            file, path, staged, ..
+        } = self
+            && !staged.is_empty()
+        {
+            let wrap = |source| HttpError::Write {
+                path: path.to_path_buf(),
+                source,
+            };
+            file.write_all(staged).await.map_err(wrap)?;
+            staged.clear();
         }
         Ok(())
     }
