@@ -3,13 +3,14 @@
 // fixed set of go.sum lines on 127.0.0.1. Built by the tests with `go build`
 // (tests/it/support/sumdb_peer.rs); not part of gomodfetch.
 //
-// Usage: sumdbserver -key PRIVATE+KEY+... -sums FILE [-mount NAME]
+// Usage: sumdbserver -key PRIVATE+KEY+... -sums FILE [-mount NAME] [-latency D]
 //
 // FILE holds go.sum lines ("path version h1:..." and "path version/go.mod
 // h1:..."). Every module version in it is added to the log at start, in file
 // order, so the tree is fixed before the first request. With -mount NAME the
 // database is also served under /sumdb/NAME/ with /sumdb/NAME/supported, as
-// a module proxy serves it. The first line on stdout is "http://ADDR".
+// a module proxy serves it. With -latency every answer is delayed by D
+// (scripts/bench-vs-go). The first line on stdout is "http://ADDR".
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb"
@@ -31,6 +33,7 @@ func main() {
 	key := flag.String("key", "", "signer key")
 	sumsFile := flag.String("sums", "", "go.sum lines to serve")
 	mount := flag.String("mount", "", "also serve under /sumdb/NAME/")
+	latency := flag.Duration("latency", 0, "delay every answer by this long")
 	flag.Parse()
 
 	data, err := os.ReadFile(*sumsFile)
@@ -77,5 +80,12 @@ func main() {
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintf(w, "http://%s\n", ln.Addr())
 	w.Flush()
-	log.Fatal(http.Serve(ln, mux))
+	var handler http.Handler = mux
+	if *latency > 0 {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(*latency)
+			mux.ServeHTTP(w, r)
+		})
+	}
+	log.Fatal(http.Serve(ln, handler))
 }
