@@ -86,30 +86,6 @@ pub struct HttpDiscovery {
     base_override: Option<String>,
 }
 
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= 10 {
-            return attempt.error("stopped after 10 redirects");
-        }
-        let secure_start = attempt
-            .previous()
-            .first()
-            .is_some_and(|u| u.scheme() == "https");
-        if secure_start && attempt.url().scheme() != "https" {
-            let from = attempt
-                .previous()
-                .last()
-                .map(|u| u.to_string())
-                .unwrap_or_default();
-            let to = attempt.url().to_string();
-            return attempt.error(format!(
-                "redirected from secure URL {from} to insecure URL {to}"
-            ));
-        }
-        attempt.follow()
-    })
-}
-
 impl HttpDiscovery {
     /// Builds both clients with the trust store `trust` describes.
     pub fn new(trust: &crate::net::tls::TrustOptions) -> Result<HttpDiscovery, String> {
@@ -118,14 +94,14 @@ impl HttpDiscovery {
             crate::net::tls::insecure_client_config().map_err(|e| e.to_string())?;
         let secure = reqwest::Client::builder()
             .use_preconfigured_tls(config)
-            .redirect(redirect_policy())
+            .redirect(crate::net::client::redirect_policy())
             .user_agent("Go-http-client/1.1")
             .connect_timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
         let insecure = reqwest::Client::builder()
             .use_preconfigured_tls(insecure_config)
-            .redirect(redirect_policy())
+            .redirect(crate::net::client::redirect_policy())
             .user_agent("Go-http-client/1.1")
             .timeout(std::time::Duration::from_secs(5))
             .build()

@@ -135,33 +135,40 @@ pub enum ClientBuildError {
 
 const MAX_REDIRECTS: usize = 10;
 
+/// Go's redirect rules (net/http's limit of 10, and web/http.go's refusal to
+/// follow https to http), with URLs shown redacted. Every client of a run
+/// (proxy, checksum database, go-get discovery) uses this one policy.
+pub fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            return attempt.error("stopped after 10 redirects");
+        }
+        let secure_start = attempt
+            .previous()
+            .first()
+            .is_some_and(|u| u.scheme() == "https");
+        if secure_start && attempt.url().scheme() != "https" {
+            let from = attempt
+                .previous()
+                .last()
+                .map(|u| SafeUrl::new(u.clone()).to_string())
+                .unwrap_or_default();
+            let to = SafeUrl::new(attempt.url().clone()).to_string();
+            return attempt.error(format!(
+                "redirected from secure URL {from} to insecure URL {to}"
+            ));
+        }
+        attempt.follow()
+    })
+}
+
 impl Client {
     /// Builds the client. The trust store is loaded lazily by rustls' config
     /// here, once per run.
     fn build(options: &ClientOptions) -> Result<reqwest::Client, ClientBuildError> {
         let mut config = tls::client_config(&options.trust)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let redirect = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                return attempt.error("stopped after 10 redirects");
-            }
-            let secure_start = attempt
-                .previous()
-                .first()
-                .is_some_and(|u| u.scheme() == "https");
-            if secure_start && attempt.url().scheme() != "https" {
-                let from = attempt
-                    .previous()
-                    .last()
-                    .map(|u| SafeUrl::new(u.clone()).to_string())
-                    .unwrap_or_default();
-                let to = SafeUrl::new(attempt.url().clone()).to_string();
-                return attempt.error(format!(
-                    "redirected from secure URL {from} to insecure URL {to}"
-                ));
-            }
-            attempt.follow()
-        });
+        let redirect = redirect_policy();
         let proxy_env = options.http_proxy.clone();
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(config)
