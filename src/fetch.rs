@@ -487,11 +487,19 @@ impl Fetcher {
     /// operations), then the checksum hook sees both hashes as on the slow
     /// path. `None` when anything is missing: the slow path decides.
     async fn warm_hit(&self, path: &str, version: &str) -> Option<Outcome> {
-        let layout = self.layout().ok()?.clone();
-        let (p, v) = (path.to_string(), version.to_string());
-        let hit = tokio::task::spawn_blocking(move || warm_probe(&layout, &p, &v))
-            .await
-            .ok()??;
+        // Called in place, not on the blocking pool: the probe is a handful
+        // of reads of small local files, and handing each module to a pool
+        // thread cost more than the probe itself (thread wake-ups dominated
+        // a warm run's profile). `block_in_place` keeps the runtime's other
+        // tasks moving should a shared lock on `.ziphash` wait for a writer.
+        let layout = self.layout().ok()?;
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let hit = if multi_thread {
+            tokio::task::block_in_place(|| warm_probe(layout, path, version))?
+        } else {
+            warm_probe(layout, path, version)?
+        };
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let mut out = Outcome {
             info: Some(hit.info),
