@@ -81,13 +81,7 @@ func main() {
 }
 "#;
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test-only switch GOMODFETCH_REQUIRE_GO, not configuration"
-)]
-fn go_required() -> bool {
-    std::env::var_os("GOMODFETCH_REQUIRE_GO").is_some_and(|v| v == "1")
-}
+use crate::support::go_required;
 
 /// Builds the peer into `dir`; `None` if `go` is not installed (and not
 /// required).

@@ -246,13 +246,7 @@ fn symlink_entries_are_plain_files_never_links() {
     }
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test-only switch GOMODFETCH_REQUIRE_GO, not configuration"
-)]
-fn go_required() -> bool {
-    std::env::var_os("GOMODFETCH_REQUIRE_GO").is_some_and(|v| v == "1")
-}
+use crate::support::go_required;
 
 #[expect(
     clippy::disallowed_methods,

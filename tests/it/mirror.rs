@@ -31,10 +31,7 @@ example.com/w@v1.0.0 go=1.17
 example.com/new@v1.0.0 go=1.17
 ";
 
-#[allow(clippy::disallowed_methods, reason = "test switch, not configuration")]
-fn go_required() -> bool {
-    std::env::var("GOMODFETCH_REQUIRE_GO").is_ok_and(|v| v == "1")
-}
+use crate::support::go_required;
 
 #[allow(clippy::disallowed_methods, reason = "the oracle needs PATH")]
 fn path_var() -> String {

@@ -19,13 +19,7 @@ use gomodfetch::graph::workspace::Workspace;
 
 use universe::{Universe, go_mod_text, package_source};
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test-only switch GOMODFETCH_REQUIRE_GO, not configuration"
-)]
-fn go_required() -> bool {
-    std::env::var_os("GOMODFETCH_REQUIRE_GO").is_some_and(|v| v == "1")
-}
+use crate::support::go_required;
 
 #[expect(
     clippy::disallowed_methods,

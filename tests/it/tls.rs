@@ -9,11 +9,7 @@ use gomodfetch::net::tls::{self, TlsFailure, TrustOptions};
 
 use crate::support::tls::{Behind, Case, Pki, Server, module_files, start_raw, start_tls};
 
-/// Whether the oracle must run (CI) or may be skipped.
-#[allow(clippy::disallowed_methods, reason = "test switch, not configuration")]
-fn require_go() -> bool {
-    std::env::var("GOMODFETCH_REQUIRE_GO").is_ok_and(|v| v == "1")
-}
+use crate::support::go_required as require_go;
 
 fn go_available() -> bool {
     let ok = Command::new("go")

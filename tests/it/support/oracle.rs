@@ -38,7 +38,7 @@ pub fn go_or_skip() -> bool {
         .env("GOTOOLCHAIN", "local")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found && process_var("GOMODFETCH_REQUIRE_GO").as_deref() == Some("1") {
+    if !found && super::go_required() {
         panic!("GOMODFETCH_REQUIRE_GO=1 but `go` is missing");
     }
     if !found {

@@ -12,14 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-/// Whether tests must not skip for lack of `go` (CI).
-#[expect(
-    clippy::disallowed_methods,
-    reason = "test harness switch, not gomodfetch configuration"
-)]
-pub fn require_go() -> bool {
-    std::env::var("GOMODFETCH_REQUIRE_GO").is_ok_and(|v| v == "1")
-}
+pub use super::go_required as require_go;
 
 /// Panics under GOMODFETCH_REQUIRE_GO=1, else says the test is skipped.
 #[expect(clippy::print_stderr, reason = "a skipped test says why")]
