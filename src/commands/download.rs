@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::Fetcher;
+use crate::module::path::go_quote;
 use crate::net::client::{Client, ClientOptions, TraceFn};
 use crate::net::retry::RetryPolicy;
 use crate::proxy::protocol::{Origin, go_json_escape};
@@ -133,6 +134,48 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
     m
 }
 
+/// The checks `go mod download` makes on its arguments before anything else
+/// (modload/list.go `listModules`), in argument order: the first failing
+/// argument fails the whole command (`go: <message>`, exit 1, no JSON).
+/// Outside a module (`has_root` false) `m@upgrade`, `m@patch`, a path without
+/// a version, `all` and `...` patterns cannot be matched.
+pub fn fatal_argument(args: &[String], has_root: bool) -> Option<String> {
+    const NO_ROOT: &str =
+        "go.mod file not found in current directory or any parent directory; see 'go help modules'";
+    for arg in args {
+        if arg.contains('\\') {
+            return Some("module paths never use backslash".to_string());
+        }
+        if arg.starts_with("./") || arg.starts_with("../") || arg == "." || arg == ".." {
+            return Some(format!("cannot use relative path {arg} to specify module"));
+        }
+        if arg == "all" || arg.contains("...") {
+            if !has_root {
+                return Some(format!("cannot match {}: {NO_ROOT}", go_quote(arg)));
+            }
+            continue;
+        }
+        match arg.split_once('@') {
+            Some((_, vers)) => {
+                if vers.starts_with(['-', '/']) {
+                    return Some(format!("invalid module version {}", go_quote(vers)));
+                }
+                if (vers == "upgrade" || vers == "patch") && !has_root {
+                    return Some(format!("cannot match {}: {NO_ROOT}", go_quote(arg)));
+                }
+            }
+            None if !has_root => {
+                return Some(format!(
+                    "cannot match {} without -versions or an explicit version: {NO_ROOT}",
+                    go_quote(arg)
+                ));
+            }
+            None => {}
+        }
+    }
+    None
+}
+
 /// Runs `gomodfetch download`.
 pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     let env = Env::from_process();
@@ -149,6 +192,17 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     if let Err(e) = settings.cache_root() {
         printer.error(&format!("gomodfetch: {e}"));
         return Ok(ExitStatus::Failure);
+    }
+    if !prewarm_mode {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let has_root = !matches!(
+            crate::graph::workspace::Workspace::discover(&cwd, env.go_var("GOWORK")),
+            Err(crate::graph::workspace::WorkspaceError::NoModule)
+        );
+        if let Some(message) = fatal_argument(&args.modules, has_root) {
+            printer.error(&format!("gomodfetch: {message}"));
+            return Ok(ExitStatus::Failure);
+        }
     }
     if prewarm_mode && !args.write_sum && !x {
         let inputs = super::prewarm::OfflineInputs {

@@ -6,6 +6,7 @@ mod cli;
 mod direct;
 mod doctor;
 mod download;
+mod download_gaps;
 mod goflate;
 mod hash;
 mod live;
