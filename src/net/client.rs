@@ -2,10 +2,12 @@
 //! `DefaultSecurity` mode as used for proxies): rustls with our own trust
 //! store (`net::tls`), HTTP/2 when offered, connection reuse, environment
 //! proxies, redirects (at most 10, never from https to http), credentials
-//! from .netrc attached only to https requests to their own host, retries
-//! of transient failures (`net::retry`), bodies read with a size cap, and
-//! `file://` URLs read from disk. Errors carry Go's texts
-//! (spec/fetch-protocol.md §3.3, §6).
+//! from .netrc attached only to https requests to their own host (by Go's
+//! URL-prefix rule; never carried to another host or port by a redirect),
+//! Go's one re-send of an https request answered 4xx, retries of transient
+//! failures (`net::retry`), bodies read with a size cap, and `file://` URLs
+//! read from disk. Errors carry Go's texts (spec/fetch-protocol.md §3.3, §6),
+//! including net/http's `server gave HTTP response to HTTPS client`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -303,23 +305,38 @@ impl Client {
             Ok(http) => http,
             Err(message) => return Err(HttpError::Refused { url: safe, message }),
         };
-        let mut request = http.get(url.clone());
-        if url.scheme() == "https"
-            && url.password().is_none()
-            && let Some(host) = url.host_str()
-        {
-            let key = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host.to_string(),
-            };
-            if let Some(line) = netrc::lookup(&self.netrc, &key) {
+        let request = || {
+            let mut request = http.get(url.clone());
+            if let Some(line) = netrc::lookup_url(&self.netrc, url) {
                 request = request.basic_auth(&line.login, Some(&line.password));
             }
+            request
+        };
+        let mut sent = request().send().await;
+        // web/http.go (go1.24+): an https answer in 400..=499 is discarded
+        // and the request sent once more, with the credentials GOAUTH gives
+        // for the URL (for .netrc the same ones); the second answer stands.
+        if url.scheme() == "https"
+            && let Ok(first) = &sent
+            && first.status().is_client_error()
+        {
+            drop(sent);
+            sent = request().send().await;
         }
-        let response = match request.send().await {
+        let response = match sent {
             Ok(r) => r,
             Err(err) => {
-                let message = transport_message(&err);
+                let mut message = transport_message(&err);
+                if url.scheme() == "https"
+                    && matches!(
+                        tls::classify_error(&err),
+                        Some(tls::TlsFailure::NotTls { .. })
+                    )
+                    && proxy_for(&self.options.http_proxy, url).is_none()
+                    && answers_plain_http(url).await
+                {
+                    message = SCHEME_MISMATCH.to_string();
+                }
                 self.trace(format!("# get {safe}: {message}"));
                 if err.is_redirect() {
                     // go 1.26 quotes the failing redirect's request URL
@@ -391,6 +408,50 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// net/http's `ErrSchemeMismatch`: the first bytes answering the TLS
+/// ClientHello were `HTTP/`.
+const SCHEME_MISMATCH: &str = "http: server gave HTTP response to HTTPS client";
+
+/// Whether the server of `url` answers a TLS ClientHello with `HTTP/`, which
+/// is what net/http checks (client.go `send`: the `RecordHeader` of crypto/tls's
+/// `RecordHeaderError`) to say [`SCHEME_MISMATCH`] instead of `tls: first
+/// record does not look like a TLS handshake`. rustls does not keep the
+/// record header, so on that failure (only) a second connection sends the
+/// same kind of ClientHello and reads the first five bytes of the answer.
+async fn answers_plain_http(url: &url::Url) -> bool {
+    use tokio::io::AsyncReadExt;
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return false;
+    };
+    let host = host.trim_matches(['[', ']']).to_string();
+    let Ok(name) = rustls::pki_types::ServerName::try_from(host.clone()) else {
+        return false;
+    };
+    let Ok(config) = tls::insecure_client_config() else {
+        return false;
+    };
+    let Ok(mut conn) = rustls::ClientConnection::new(Arc::new(config), name) else {
+        return false;
+    };
+    let mut hello = Vec::new();
+    while conn.wants_write() {
+        if conn.write_tls(&mut hello).is_err() {
+            return false;
+        }
+    }
+    let probe = async {
+        let mut tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        tcp.write_all(&hello).await?;
+        let mut head = [0u8; 5];
+        tcp.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(10), probe).await,
+        Ok(Ok(head)) if &head == b"HTTP/"
+    )
 }
 
 /// Where a body goes.

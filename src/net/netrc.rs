@@ -5,7 +5,8 @@
 //! line) and `default` (stops parsing; default entries are ignored). An
 //! entry counts when machine, login and password are all set; for duplicate
 //! machines the earliest wins. A machine name matches the request's host
-//! *including* its port (`machine h` does not apply to `https://h:8443/`).
+//! *including* its port (`machine h` does not apply to `https://h:8443/`),
+//! or a path prefix of the URL ([`lookup_url`]).
 
 /// One usable netrc entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +75,26 @@ pub fn lookup<'a>(lines: &'a [NetrcLine], host: &str) -> Option<&'a NetrcLine> {
     lines.iter().find(|l| l.machine == host)
 }
 
+/// The entry whose machine names `url` or a path prefix of it, as Go's
+/// `auth.loadCredential` finds stored credentials: the URL without its
+/// `https://` and one trailing `/`, then shorter at each `/`
+/// (`h:8443/a/b`, `h:8443/a`, `h:8443`). A URL with user information never
+/// matches (its text starts with the user). Only https URLs get credentials.
+pub fn lookup_url<'a>(lines: &'a [NetrcLine], url: &url::Url) -> Option<&'a NetrcLine> {
+    let text = url.as_str().strip_prefix("https://")?;
+    let mut prefix = text.strip_suffix('/').unwrap_or(text);
+    loop {
+        let machine = |l: &&NetrcLine| {
+            let m = l.machine.strip_prefix("https://").unwrap_or(&l.machine);
+            m.strip_suffix('/').unwrap_or(m) == prefix
+        };
+        if let Some(line) = lines.iter().find(machine) {
+            return Some(line);
+        }
+        prefix = &prefix[..prefix.rfind('/')?];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +114,22 @@ mod tests {
         assert!(lookup(&lines, "b.example.com").is_none());
         assert_eq!(lookup(&lines, "b.example.com:8443").unwrap().password, "q");
         assert!(lookup(&lines, "after").is_none());
+    }
+
+    #[test]
+    fn url_lookup_walks_path_prefixes_as_go() {
+        let lines = parse(
+            "machine h.example.com:8443 login a password 1\n\
+             machine p.example.com/team login b password 2\n",
+        );
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let login = |s: &str| lookup_url(&lines, &u(s)).map(|l| l.login.as_str());
+        assert_eq!(login("https://h.example.com:8443/m/@v/list"), Some("a"));
+        assert_eq!(login("https://h.example.com/m/@v/list"), None);
+        assert_eq!(login("http://h.example.com:8443/m/@v/list"), None);
+        assert_eq!(login("https://u@h.example.com:8443/m/@v/list"), None);
+        assert_eq!(login("https://p.example.com/team/m/@v/list"), Some("b"));
+        assert_eq!(login("https://p.example.com/team"), Some("b"));
+        assert_eq!(login("https://p.example.com/other/m/@v/list"), None);
     }
 }

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Response, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
 
 /// One module version's served content.
 #[derive(Debug, Clone)]
@@ -189,6 +189,8 @@ pub struct Request {
     pub path: String,
     /// Arrival number, from 1.
     pub n: u64,
+    /// The `Authorization` header sent, if any.
+    pub authorization: Option<String>,
 }
 
 /// What to do instead of the normal answer.
@@ -212,6 +214,9 @@ pub enum Fault {
     Redirect(String),
     /// 302 to this path on the proxy itself, as an absolute URL.
     RedirectAbs(String),
+    /// 200 with a body of this many zero bytes, generated as it is sent
+    /// (chunked, no Content-Length; never held in memory).
+    Stream(u64),
 }
 
 type FaultFn = dyn Fn(&Request) -> Option<Fault> + Send + Sync;
@@ -251,9 +256,9 @@ impl ModProxy {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(move |uri: Uri| {
+                let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
                     let state = server_state.clone();
-                    async move { handle(&state, &uri).await }
+                    async move { handle(&state, &uri, &headers).await }
                 });
                 axum::serve(listener, app).await.unwrap();
             });
@@ -288,6 +293,11 @@ impl ModProxy {
             .iter()
             .map(|r| r.raw_path.clone())
             .collect()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn log(&self) -> Vec<Request> {
+        self.state.log.lock().unwrap().clone()
     }
 
     pub fn clear_log(&self) {
@@ -369,7 +379,7 @@ fn answer(fixtures: &Fixtures, path: &str) -> Option<Vec<u8>> {
     }
 }
 
-async fn handle(state: &State, uri: &Uri) -> Response<Body> {
+async fn handle(state: &State, uri: &Uri, headers: &HeaderMap) -> Response<Body> {
     let raw_path = uri.path().to_string();
     let path = percent_encoding::percent_decode_str(&raw_path)
         .decode_utf8_lossy()
@@ -381,6 +391,9 @@ async fn handle(state: &State, uri: &Uri) -> Response<Body> {
             raw_path,
             path: path.clone(),
             n,
+            authorization: headers
+                .get("authorization")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         };
         log.push(r.clone());
         r
@@ -426,6 +439,23 @@ async fn handle(state: &State, uri: &Uri) -> Response<Body> {
             r.headers_mut()
                 .insert("location", HeaderValue::from_str(&loc).unwrap());
             return r;
+        }
+        Some(Fault::Stream(len)) => {
+            let chunk = bytes::Bytes::from(vec![0u8; 1 << 20]);
+            let stream = futures_util::stream::unfold(len, move |left| {
+                let chunk = chunk.clone();
+                async move {
+                    if left == 0 {
+                        return None;
+                    }
+                    let n = left.min(chunk.len() as u64);
+                    Some((
+                        Ok::<bytes::Bytes, std::io::Error>(chunk.slice(..n as usize)),
+                        left - n,
+                    ))
+                }
+            });
+            return status(200, Body::from_stream(stream));
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Reset) => {
