@@ -114,7 +114,16 @@ impl Settings {
                 .ok_or(CacheDirError::Unset),
         };
         let goflags = goflags::parse(env.go_var("GOFLAGS").unwrap_or_default())?;
+        // GOAUTH (default `netrc`): .netrc is read only when one of its
+        // `;`-separated commands is `netrc` (`off` disables credentials; git
+        // and custom commands are not run by gomodfetch).
+        let netrc_enabled = env
+            .go_var("GOAUTH")
+            .unwrap_or("netrc")
+            .split(';')
+            .any(|c| c.split_whitespace().next() == Some("netrc"));
         let netrc = match env.process("NETRC") {
+            _ if !netrc_enabled => None,
             Some(file) => Some(PathBuf::from(file)),
             None => env.home().map(|h| h.join(".netrc")),
         };
@@ -196,6 +205,21 @@ mod tests {
         assert_eq!(s.cache_root(), Err(CacheDirError::Relative("rel".into())));
         let s = Settings::from_env(&Env::from_map::<&str, &str>([])).unwrap();
         assert_eq!(s.cache_root(), Err(CacheDirError::Unset));
+    }
+
+    #[test]
+    fn goauth_selects_netrc() {
+        let netrc = |goauth: Option<&str>| {
+            let mut vars = vec![("HOME", "/h"), ("NETRC", "/n")];
+            if let Some(v) = goauth {
+                vars.push(("GOAUTH", v));
+            }
+            Settings::from_env(&Env::from_map(vars)).unwrap().netrc
+        };
+        assert_eq!(netrc(None), Some(PathBuf::from("/n")));
+        assert_eq!(netrc(Some("off")), None);
+        assert_eq!(netrc(Some("git /src")), None);
+        assert_eq!(netrc(Some("git /src; netrc")), Some(PathBuf::from("/n")));
     }
 
     #[test]
