@@ -141,7 +141,9 @@ impl Direct {
         settings: &crate::settings::Settings,
         trace: Option<Trace>,
     ) -> Result<Direct, String> {
-        let http = Arc::new(HttpDiscovery::new(&settings.trust)?);
+        let http = Arc::new(
+            HttpDiscovery::new(&settings.trust)?.with_netrc_file(settings.netrc.as_deref()),
+        );
         Ok(Direct::new(
             DirectConfig::from_settings(settings, trace),
             http.clone(),

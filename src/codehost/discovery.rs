@@ -9,7 +9,9 @@
 //! case-insensitive names, quoted or bare attribute values, entities),
 //! `mod` entries first, 3- or 4-field contents (`go-source` and others
 //! ignored), the prefix re-check, and Go's error texts.
-//! HTTP itself is behind [`DiscoveryClient`], so tests point it at loopback.
+//! HTTP itself is behind [`DiscoveryClient`], so tests point it at loopback;
+//! [`HttpDiscovery`] sends .netrc credentials on https and re-sends once
+//! after an https 4xx, as web/http.go `get` does for every go-command GET.
 //!
 //! Must not: run VCS commands.
 
@@ -84,6 +86,8 @@ pub struct HttpDiscovery {
     insecure: reqwest::Client,
     /// Tests: send every request to `<base>/<host><path>?go-get=1` instead.
     base_override: Option<String>,
+    /// .netrc entries: Basic auth for https requests (web/http.go `get`).
+    netrc: std::sync::Arc<Vec<crate::net::netrc::NetrcLine>>,
 }
 
 impl HttpDiscovery {
@@ -110,7 +114,49 @@ impl HttpDiscovery {
             secure,
             insecure,
             base_override: None,
+            netrc: std::sync::Arc::default(),
         })
+    }
+
+    /// Sends the credentials of the netrc file at `path` (Settings::netrc;
+    /// unreadable or absent: none) with https requests, as the go command
+    /// does for discovery pages and repository probes.
+    pub fn with_netrc_file(mut self, path: Option<&std::path::Path>) -> HttpDiscovery {
+        let lines = path
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| crate::net::netrc::parse(&t))
+            .unwrap_or_default();
+        self.netrc = std::sync::Arc::new(lines);
+        self
+    }
+
+    /// GET `url` as web/http.go `get` does: .netrc credentials on https,
+    /// and an https answer in 400..=499 dropped and the request sent once
+    /// more (go1.24+); the second answer stands.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let parsed = url::Url::parse(url).ok();
+        let request = || {
+            let mut request = client.get(url);
+            if let Some(line) = parsed
+                .as_ref()
+                .and_then(|u| crate::net::netrc::lookup_url(&self.netrc, u))
+            {
+                request = request.basic_auth(&line.login, Some(&line.password));
+            }
+            request
+        };
+        let first = request().send().await;
+        match first {
+            Ok(r) if url.starts_with("https://") && r.status().is_client_error() => {
+                drop(r);
+                request().send().await
+            }
+            other => other,
+        }
     }
 
     /// Sends every discovery request to `base` (a loopback server in tests).
@@ -122,18 +168,19 @@ impl HttpDiscovery {
     /// The status of `GET url` with verified TLS (Go's `web.GetBytes` in
     /// DefaultSecurity), `None` on a transport failure.
     pub async fn status_of(&self, url: &str) -> Option<u16> {
-        self.secure
-            .get(url)
-            .send()
+        self.send(&self.secure, url)
             .await
             .ok()
             .map(|r| r.status().as_u16())
     }
 
-    async fn fetch(client: &reqwest::Client, url: &str) -> Result<DiscoveryResponse, String> {
-        let resp = client
-            .get(url)
-            .send()
+    async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+    ) -> Result<DiscoveryResponse, String> {
+        let resp = self
+            .send(client, url)
             .await
             .map_err(|e| format!("Get {url:?}: {}", error_chain(&e)))?;
         let final_url = resp.url().to_string();
@@ -180,15 +227,15 @@ impl DiscoveryClient for HttpDiscovery {
         Box::pin(async move {
             if let Some(base) = &self.base_override {
                 let url = format!("{base}/{host}{path}?go-get=1");
-                return HttpDiscovery::fetch(&self.secure, &url).await;
+                return self.fetch(&self.secure, &url).await;
             }
             let https = discovery_url("https", host, path);
             match security {
-                Security::SecureOnly => HttpDiscovery::fetch(&self.secure, &https).await,
-                Security::Insecure => match HttpDiscovery::fetch(&self.insecure, &https).await {
+                Security::SecureOnly => self.fetch(&self.secure, &https).await,
+                Security::Insecure => match self.fetch(&self.insecure, &https).await {
                     Ok(resp) => Ok(resp),
                     Err(_) => {
-                        HttpDiscovery::fetch(&self.insecure, &discovery_url("http", host, path))
+                        self.fetch(&self.insecure, &discovery_url("http", host, path))
                             .await
                     }
                 },

@@ -253,6 +253,7 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     // the trust store costs more than a whole warm-cache run.
     let lazy = Arc::new(LazyDiscovery {
         trust: settings.trust.clone(),
+        netrc: settings.netrc.clone(),
         http: std::sync::OnceLock::new(),
     });
     let direct = crate::codehost::direct::Direct::new(
@@ -323,13 +324,17 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
 /// `HttpDiscovery`, created on first use.
 struct LazyDiscovery {
     trust: crate::net::tls::TrustOptions,
+    netrc: Option<PathBuf>,
     http: std::sync::OnceLock<Result<crate::codehost::discovery::HttpDiscovery, String>>,
 }
 
 impl LazyDiscovery {
     fn get(&self) -> Result<&crate::codehost::discovery::HttpDiscovery, String> {
         self.http
-            .get_or_init(|| crate::codehost::discovery::HttpDiscovery::new(&self.trust))
+            .get_or_init(|| {
+                crate::codehost::discovery::HttpDiscovery::new(&self.trust)
+                    .map(|d| d.with_netrc_file(self.netrc.as_deref()))
+            })
             .as_ref()
             .map_err(Clone::clone)
     }

@@ -467,3 +467,64 @@ fn plain_http_server_behind_https_url_reads_as_go() {
     make_writable(go.dir.path());
     make_writable(ours.dir.path());
 }
+
+/// Discovery pages (`?go-get=1`) and repository probes are go-command GETs
+/// too: .netrc credentials on https, one re-send after a 4xx.
+#[test]
+fn discovery_sends_netrc_credentials_and_resends_after_4xx() {
+    use gomodfetch::codehost::discovery::{DiscoveryClient, HttpDiscovery};
+    use gomodfetch::codehost::vcs::Security;
+    let pki = Pki::new();
+    let proxy = ModProxy::start(Fixtures::default());
+    let front = https_front(&proxy, &pki);
+    let want = basic("gopher", "s3cret");
+    let page = b"<html><head><meta name=\"go-import\" content=\"example.com/private git https://example.com/private.git\"></head></html>".to_vec();
+    {
+        let want = want.clone();
+        proxy.set_fault(move |r| {
+            Some(if r.authorization.as_deref() == Some(want.as_str()) {
+                Fault::Body(page.clone())
+            } else {
+                Fault::StatusText(401, "login required\n".into())
+            })
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let netrc = dir.path().join("netrc");
+    std::fs::write(
+        &netrc,
+        format!(
+            "machine 127.0.0.1:{} login gopher password s3cret\n",
+            front.addr.port()
+        ),
+    )
+    .unwrap();
+    let trust = gomodfetch::net::tls::TrustOptions {
+        ssl_cert_file: Some(pki.write_root(dir.path())),
+        ssl_cert_dir: Some(dir.path().display().to_string()),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let get = |netrc: Option<&std::path::Path>| {
+        let discovery = HttpDiscovery::new(&trust)
+            .unwrap()
+            .with_netrc_file(netrc)
+            .with_base_override(&front.url_ip());
+        rt.block_on(discovery.get("example.com", "/private", Security::SecureOnly))
+            .unwrap()
+    };
+    proxy.clear_log();
+    let resp = get(Some(&netrc));
+    assert_eq!(resp.status, 200);
+    assert!(String::from_utf8_lossy(&resp.body).contains("go-import"));
+    let log = proxy.log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].authorization.as_deref(), Some(want.as_str()));
+    // Without credentials: 401, asked twice.
+    proxy.clear_log();
+    let resp = get(None);
+    assert_eq!(resp.status, 401);
+    let log = proxy.log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log.iter().all(|r| r.authorization.is_none()));
+}
