@@ -528,3 +528,44 @@ fn discovery_sends_netrc_credentials_and_resends_after_4xx() {
     assert_eq!(log.len(), 2, "{log:?}");
     assert!(log.iter().all(|r| r.authorization.is_none()));
 }
+
+/// `-x` shows a re-sent request as go does: one `# get` line before, one
+/// with the final status after.
+#[test]
+fn x_trace_of_a_resent_4xx_reads_as_go() {
+    let proxy = ModProxy::start(Fixtures::standard());
+    let pki = Pki::new();
+    let front = https_front(&proxy, &pki);
+    let (go, ours) = sandboxes(&front.url_ip(), &pki, &|_| {});
+    let args = ["-x", "example.com/missing@v1.0.0"];
+    let norm = |text: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(text)
+            .lines()
+            .map(|l| match l.rfind(" (") {
+                Some(i) if l.starts_with("# get ") && l.ends_with("s)") => {
+                    format!("{} (T)", &l[..i])
+                }
+                _ => l.replacen("gomodfetch: ", "go: ", 1),
+            })
+            .collect()
+    };
+    proxy.clear_log();
+    let o = ours.ours(&["download", args[0], args[1]]);
+    let info = format!(
+        "# get {}/example.com/missing/@v/v1.0.0.info",
+        front.url_ip()
+    );
+    let ours_lines = norm(&o.stderr);
+    assert_eq!(
+        ours_lines[..2],
+        [info.clone(), format!("{info}: 404 Not Found (T)")],
+        "{ours_lines:#?}"
+    );
+    assert_eq!(proxy.requests().len(), 2);
+    if go_or_skip() {
+        let g = go.go(&["mod", "download", args[0], args[1]]);
+        assert_eq!(norm(&g.stderr), ours_lines);
+    }
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+}

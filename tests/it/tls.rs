@@ -534,10 +534,8 @@ fn download_fails_exactly_where_go_does() {
 }
 
 /// A server that answers garbage instead of TLS: the same words as go.
-/// (A plain-HTTP answer differs: go says `http: server gave HTTP response
-/// to HTTPS client`, which needs the raw record header rustls does not
-/// expose; gomodfetch says `tls: first record does not look like a TLS
-/// handshake` there, and doctor names the plain-HTTP server.)
+/// (A plain-HTTP answer gives go's `http: server gave HTTP response to
+/// HTTPS client`: download_gaps::plain_http_server_behind_https_url_reads_as_go.)
 #[test]
 fn garbage_instead_of_tls_reads_as_go() {
     let dir = tempfile::tempdir().unwrap();
