@@ -319,7 +319,8 @@ impl Fetcher {
         let layout = self.layout_for(path, rev)?;
         if semver::canonical_module_version(rev) == rev
             && let Ok(file) = layout.file(path, rev, "info")
-            && let Ok(data) = tokio::fs::read(&file).await
+            // A small local file: read in place, not on the blocking pool.
+            && let Ok(data) = std::fs::read(&file)
             && let Ok(info) = protocol::parse_info(&data)
             && info.version == rev
         {
@@ -487,26 +488,18 @@ impl Fetcher {
     /// operations), then the checksum hook sees both hashes as on the slow
     /// path. `None` when anything is missing: the slow path decides.
     async fn warm_hit(&self, path: &str, version: &str) -> Option<Outcome> {
-        // Called in place, not on the blocking pool: the probe is a handful
-        // of reads of small local files, and handing each module to a pool
-        // thread cost more than the probe itself (thread wake-ups dominated
-        // a warm run's profile). `block_in_place` keeps the runtime's other
-        // tasks moving should a shared lock on `.ziphash` wait for a writer.
-        let layout = self.layout().ok()?;
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let hit = if multi_thread {
-            tokio::task::block_in_place(|| warm_probe(layout, path, version))?
-        } else {
-            warm_probe(layout, path, version)?
-        };
+        // Probed in place: a handful of reads of small local files, cheaper
+        // than any hand-off to the blocking pool or `block_in_place` (whose
+        // thread wake-ups dominated a warm run's profile). A shared lock on
+        // `.ziphash` waits at most for a writer's few-byte write.
+        let hit = crate::cache::warm::probe(self.layout().ok()?, path, version)?;
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let mut out = Outcome {
-            info: Some(hit.info),
-            go_mod: Some(hit.go_mod),
+            info: Some(hit.info_path),
+            go_mod: Some(hit.go_mod_path),
             ..Outcome::default()
         };
-        let go_mod_sum = dirhash::hash_go_mod(&hit.go_mod_bytes);
+        let go_mod_sum = dirhash::hash_go_mod(&hit.go_mod);
         if let Err(e) = self
             .sums
             .check(path, version, SumKind::GoMod, &go_mod_sum)
@@ -516,7 +509,7 @@ impl Fetcher {
             return Some(out);
         }
         out.go_mod_sum = Some(go_mod_sum);
-        out.zip = Some(hit.zip);
+        out.zip = Some(hit.zip_path);
         if let Err(e) = self.sums.check(path, version, SumKind::Zip, &hit.sum).await {
             out.sum = Some(hit.sum);
             out.error = Some(wrap(e.into()));
@@ -1115,53 +1108,6 @@ async fn acquire(lockfile: &Path) -> std::io::Result<lock::FileLock> {
 
 async fn exists(path: &Path) -> bool {
     tokio::fs::metadata(path).await.is_ok()
-}
-
-/// What a complete cache entry holds (see [`Fetcher::warm_hit`]).
-struct WarmHit {
-    info: PathBuf,
-    go_mod: PathBuf,
-    go_mod_bytes: Vec<u8>,
-    zip: PathBuf,
-    sum: String,
-    dir: PathBuf,
-}
-
-/// Blocking: `.info` (valid, for this version), `.mod` (not a `//vgo 0.0.`
-/// stub), `.zip` + `.ziphash`, and a complete extracted directory.
-fn warm_probe(layout: &Layout, path: &str, version: &str) -> Option<WarmHit> {
-    let info = layout.file(path, version, "info").ok()?;
-    let parsed = protocol::parse_info(&std::fs::read(&info).ok()?).ok()?;
-    if parsed.version != version {
-        return None;
-    }
-    let go_mod = layout.file(path, version, "mod").ok()?;
-    let go_mod_bytes = std::fs::read(&go_mod).ok()?;
-    if go_mod_bytes.starts_with(b"//vgo 0.0.") {
-        return None;
-    }
-    let zip = layout.file(path, version, "zip").ok()?;
-    std::fs::metadata(&zip).ok()?;
-    let ziphash = layout.file(path, version, "ziphash").ok()?;
-    let sum = String::from_utf8_lossy(&lock::read_shared(&ziphash).ok()?)
-        .trim()
-        .to_string();
-    if sum.is_empty() {
-        return None;
-    }
-    let dir = layout.module_dir(path, version).ok()?;
-    let partial = layout.file(path, version, "partial").ok()?;
-    if !std::fs::metadata(&dir).ok()?.is_dir() || std::fs::metadata(&partial).is_ok() {
-        return None;
-    }
-    Some(WarmHit {
-        info,
-        go_mod,
-        go_mod_bytes,
-        zip,
-        sum,
-        dir,
-    })
 }
 
 /// `DownloadDir`: the directory exists, `.partial` does not, `.ziphash` does.

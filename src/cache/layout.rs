@@ -49,11 +49,46 @@ impl Layout {
         Ok(self.version_dir(path)?.join(format!("{escver}.{suffix}")))
     }
 
+    /// Every path of one canonical module@version, escaped and checked once
+    /// (a warm-cache probe asks for six of them).
+    pub fn version_paths(&self, path: &str, version: &str) -> Result<VersionPaths, LayoutError> {
+        let escver = check_version(version)?;
+        let esc = modpath::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
+        Ok(VersionPaths {
+            stem: self
+                .download_root()
+                .join(&esc)
+                .join("@v")
+                .join(&escver)
+                .into_os_string(),
+            dir: self.root.join(format!("{esc}@{escver}")),
+        })
+    }
+
     /// `<escpath>@<escver>`: the extracted tree.
     pub fn module_dir(&self, path: &str, version: &str) -> Result<PathBuf, LayoutError> {
         let escver = check_version(version)?;
         let esc = modpath::escape_path(path).map_err(|e| LayoutError::Path(e.to_string()))?;
         Ok(self.root.join(format!("{esc}@{escver}")))
+    }
+}
+
+/// The paths of one module@version ([`Layout::version_paths`]).
+#[derive(Debug, Clone)]
+pub struct VersionPaths {
+    /// `cache/download/<escpath>/@v/<escver>`, without a suffix.
+    stem: std::ffi::OsString,
+    /// `<escpath>@<escver>`: the extracted tree.
+    pub dir: PathBuf,
+}
+
+impl VersionPaths {
+    /// `cache/download/<escpath>/@v/<escver>.<suffix>`, as [`Layout::file`].
+    pub fn file(&self, suffix: &str) -> PathBuf {
+        let mut s = self.stem.clone();
+        s.push(".");
+        s.push(suffix);
+        PathBuf::from(s)
     }
 }
 
@@ -70,6 +105,18 @@ fn check_version(version: &str) -> Result<String, LayoutError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_paths_equal_file_and_module_dir() {
+        let l = Layout::new("/c");
+        let (p, v) = ("example.com/Upper/v2", "v2.0.0-RC1");
+        let vp = l.version_paths(p, v).unwrap();
+        for suffix in ["info", "mod", "zip", "ziphash", "partial", "lock"] {
+            assert_eq!(vp.file(suffix), l.file(p, v, suffix).unwrap());
+        }
+        assert_eq!(vp.dir, l.module_dir(p, v).unwrap());
+        assert!(l.version_paths(p, "v2.0").is_err());
+    }
 
     #[test]
     fn paths() {

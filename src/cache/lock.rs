@@ -62,11 +62,8 @@ pub fn try_lock_exclusive(path: &Path) -> std::io::Result<Option<FileLock>> {
 
 /// `lockedfile.Read`: the contents of `path` under a shared lock.
 pub fn read_shared(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = open(path, false)?;
+    let file = open(path, false)?;
     file.lock_shared()?;
-    let mut data = Vec::new();
-    let result = file.read_to_end(&mut data);
-    let _ = file.unlock();
-    result.map(|_| data)
+    // Closing the descriptor releases the lock.
+    super::warm::read_to_end(file)
 }

@@ -4,3 +4,4 @@ pub mod atomic;
 pub mod extract;
 pub mod layout;
 pub mod lock;
+pub mod warm;

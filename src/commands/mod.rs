@@ -61,6 +61,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let printer = Printer::new(cli.quiet, cli.verbose);
+    // A warm cache needs no runtime: answer before starting one.
+    if let Command::Download(args) = &cli.command
+        && let Some(status) = download::try_warm(args, &printer)
+    {
+        return status.into();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

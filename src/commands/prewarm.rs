@@ -15,7 +15,7 @@ use crate::graph::load::{BoxFuture, DownloadTarget, GoModSource};
 use crate::graph::workspace::{Workspace, WorkspaceError};
 use crate::prewarm::{self, ModuleDownloader, Options};
 use crate::report::Reporter;
-use crate::sumdb::checker::SumdbChecker;
+use crate::sumdb::checker::{SumdbChecker, accepted_offline};
 use crate::ui::printer::Printer;
 use crate::ui::progress::Progress;
 
@@ -270,83 +270,34 @@ impl GoModSource for CacheOnly {
     }
 }
 
-/// Whether `h` for `path version` is acceptable without the network, as
-/// Go's checkModSum decides: go.sum has it, or no line is needed because
-/// the checksum database is not consulted for `path`. `None`: only the
-/// network can tell (or go.sum disagrees, which the full path reports).
-fn sum_ok(
-    sums: Option<&crate::sumdb::checker::SumFileSet>,
-    settings: &crate::settings::Settings,
-    path: &str,
-    version: &str,
-    h: &str,
-) -> Option<()> {
-    if let Some(s) = sums {
-        match s.files.have(path, version, h) {
-            Ok(true) => return Some(()),
-            Ok(false) => {}
-            Err(_) => return None,
-        }
-    }
-    let db = crate::sumdb::config::use_sumdb(
-        path,
-        &settings.gosumdb,
-        &settings.gonosumdb,
-        &settings.goproxy,
-    );
-    (!db).then_some(())
-}
-
-/// A module already complete in the cache, as the fetcher would find it.
+/// A module already complete in the cache and acceptable without the
+/// network, as the fetcher would find it (src/cache/warm.rs).
 fn complete_in_cache(
-    layout: &crate::cache::layout::Layout,
+    entry: Option<crate::cache::warm::Entry>,
     sums: Option<&crate::sumdb::checker::SumFileSet>,
     settings: &crate::settings::Settings,
     m: &ModuleVersion,
 ) -> Option<(ModuleJson, u64)> {
+    let e = entry?;
     let (path, version) = (m.path.as_str(), m.version.as_str());
-    let file = |s: &str| layout.file(path, version, s).ok();
-    let info = file("info")?;
-    let parsed = crate::proxy::protocol::parse_info(&std::fs::read(&info).ok()?).ok()?;
-    if parsed.version != version {
-        return None;
-    }
-    let go_mod = file("mod")?;
-    let go_mod_bytes = std::fs::read(&go_mod).ok()?;
-    if go_mod_bytes.starts_with(b"//vgo 0.0.") {
-        return None;
-    }
-    let go_mod_sum = crate::verify::dirhash::hash_go_mod(&go_mod_bytes);
-    sum_ok(
-        sums,
-        settings,
-        path,
-        &format!("{version}/go.mod"),
-        &go_mod_sum,
-    )?;
-    let zip = file("zip")?;
-    let bytes = std::fs::metadata(&zip).ok()?.len();
-    let sum = String::from_utf8_lossy(&std::fs::read(file("ziphash")?).ok()?)
-        .trim()
-        .to_string();
-    sum_ok(sums, settings, path, version, &sum)?;
-    let dir = layout.module_dir(path, version).ok()?;
-    if !dir.is_dir() || file("partial")?.exists() {
+    let go_mod_sum = crate::verify::dirhash::hash_go_mod(&e.go_mod);
+    let ok = |v: &str, h: &str| accepted_offline(sums, settings, path, v, h);
+    if !ok(&format!("{version}/go.mod"), &go_mod_sum) || !ok(version, &e.sum) {
         return None;
     }
     Some((
         ModuleJson {
             path: path.to_string(),
             version: version.to_string(),
-            info: info.display().to_string(),
-            go_mod: go_mod.display().to_string(),
-            zip: zip.display().to_string(),
-            dir: dir.display().to_string(),
-            sum,
+            info: e.info_path.display().to_string(),
+            go_mod: e.go_mod_path.display().to_string(),
+            zip: e.zip_path.display().to_string(),
+            dir: e.dir.display().to_string(),
+            sum: e.sum,
             go_mod_sum,
             ..ModuleJson::default()
         },
-        bytes,
+        e.zip_len,
     ))
 }
 
@@ -379,19 +330,21 @@ pub async fn try_offline(inputs: OfflineInputs<'_>, printer: &Printer) -> Option
     let read = std::mem::take(&mut *source.read.lock().ok()?);
     for (m, data) in &read {
         let h = crate::verify::dirhash::hash_go_mod(data);
-        sum_ok(
-            sums.as_ref(),
-            inputs.settings,
-            &m.path,
-            &format!("{}/go.mod", m.version),
-            &h,
-        )?;
+        let version = format!("{}/go.mod", m.version);
+        if !accepted_offline(sums.as_ref(), inputs.settings, &m.path, &version, &h) {
+            return None;
+        }
     }
     let targets = crate::graph::load::download_set(&ws, &graph, inputs.all).ok()?;
+    let wanted: Vec<(&str, &str)> = targets
+        .iter()
+        .map(|t| (t.actual.path.as_str(), t.actual.version.as_str()))
+        .collect();
+    let entries = crate::cache::warm::probe_all(&layout, &wanted);
     let mut results = Vec::with_capacity(targets.len());
-    for t in &targets {
+    for (t, e) in targets.iter().zip(entries) {
         results.push(complete_in_cache(
-            &layout,
+            e,
             sums.as_ref(),
             inputs.settings,
             &t.actual,

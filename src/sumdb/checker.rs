@@ -91,6 +91,33 @@ fn read_sum(path: &Path, name: &str) -> Result<GoSum, SumFilesError> {
     }
 }
 
+/// Whether `h` for `path version` (`version` or `version/go.mod`) is
+/// acceptable without the network, as Go's `checkModSum` decides: a sum file
+/// lists it, or no line is needed because the checksum database is not
+/// consulted for `path`. `false` also when a sum file disagrees: the full
+/// path reports that mismatch in Go's words.
+pub fn accepted_offline(
+    sums: Option<&SumFileSet>,
+    settings: &Settings,
+    path: &str,
+    version: &str,
+    h: &str,
+) -> bool {
+    if let Some(s) = sums {
+        match s.files.have(path, version, h) {
+            Ok(true) => return true,
+            Ok(false) => {}
+            Err(_) => return false,
+        }
+    }
+    !config::use_sumdb(
+        path,
+        &settings.gosumdb,
+        &settings.gonosumdb,
+        &settings.goproxy,
+    )
+}
+
 impl SumFileSet {
     /// The sum files in use when running in `cwd` (`initGoSum`): none outside
     /// a module; the main module's go.sum; in workspace mode go.work.sum plus

@@ -147,6 +147,95 @@ fn warm_cache_makes_no_requests_and_escapes_upper_case() {
     assert_eq!(proxy.requests(), Vec::<String>::new());
 }
 
+/// The warm-cache fast path (src/cache/warm.rs, `download::try_warm`) must
+/// answer exactly as go does on a warm cache: the same JSON with no request;
+/// an entry left half-extracted (`.partial`) is repaired, not reported as
+/// present; inside a module, a go.sum line that disagrees with the cache
+/// is go's checksum mismatch, not a silent hit.
+#[test]
+fn warm_cache_answers_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let proxy = ModProxy::start(Fixtures::standard());
+    let exact = [
+        "example.com/simple@v1.0.0",
+        "example.com/Upper/Case@v1.0.0-RC1",
+        "example.com/major/v2@v2.1.0",
+        "example.com/legacy@v2.0.0+incompatible",
+        "example.com/pseudo@v0.0.0-20230102030405-abcdefabcdef",
+    ];
+    let (cold_go, cold_ours, go, ours) = both(&proxy.url(), &exact, |_| {});
+    assert_eq!(cold_ours, cold_go);
+    proxy.clear_log();
+    let warm = |sb: &Sandbox, cmd: &[&str]| {
+        let mut args = cmd.to_vec();
+        args.extend_from_slice(&exact);
+        let out = if cmd[0] == "mod" {
+            sb.go(&args)
+        } else {
+            sb.ours(&args)
+        };
+        (out.status.code(), sb.normalize(&out.stdout))
+    };
+    let go_warm = warm(&go, &["mod", "download", "-json"]);
+    let our_warm = warm(&ours, &["download", "--json"]);
+    assert_eq!(our_warm, go_warm);
+    // Not what the cold run printed: go drops Origin's Ref and RepoSum when
+    // it reads `.info` back from the cache, and so must we.
+    assert_ne!(our_warm.1, cold_ours);
+    assert_eq!(
+        proxy.requests(),
+        Vec::<String>::new(),
+        "warm runs fetch nothing"
+    );
+
+    // An extraction interrupted after `.partial` was created: both redo it.
+    let vdir = |sb: &Sandbox| sb.cache().join("cache/download/example.com/simple/@v");
+    for sb in [&go, &ours] {
+        std::fs::write(vdir(sb).join("v1.0.0.partial"), "").unwrap();
+    }
+    let go_repair = warm(&go, &["mod", "download", "-json"]);
+    let our_repair = warm(&ours, &["download", "--json"]);
+    assert_eq!(our_repair, go_repair);
+    assert!(!vdir(&ours).join("v1.0.0.partial").exists());
+    assert_same_tree(&go.cache(), &ours.cache());
+
+    // Inside a module whose go.sum disagrees with the cached zip.
+    let wrong = "example.com/simple v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+    let mut outs = Vec::new();
+    for (sb, cmd) in [
+        (
+            &go,
+            vec!["go", "mod", "download", "example.com/simple@v1.0.0"],
+        ),
+        (&ours, vec!["ours", "download", "example.com/simple@v1.0.0"]),
+    ] {
+        let module = sb.dir.path().join("home");
+        std::fs::write(
+            module.join("go.mod"),
+            "module example.com/consumer\n\ngo 1.20\n",
+        )
+        .unwrap();
+        std::fs::write(module.join("go.sum"), wrong).unwrap();
+        let out = if cmd[0] == "go" {
+            sb.go(&cmd[1..])
+        } else {
+            sb.ours(&cmd[1..])
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stderr.contains("verifying example.com/simple@v1.0.0: checksum mismatch"),
+            "{}: {stderr}",
+            cmd[0]
+        );
+        outs.push(out.status.code());
+    }
+    assert_eq!(outs[0], outs[1], "exit codes");
+    make_writable(go.dir.path());
+    make_writable(ours.dir.path());
+}
+
 /// A GOPROXY scenario: two proxies A and B with faults, the same arguments
 /// for go and gomodfetch; asserts the same JSON (hence the same Error text).
 fn rule(
