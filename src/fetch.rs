@@ -8,7 +8,11 @@
 //! - [`Fetcher::new`], [`Fetcher::with_sum_check`];
 //! - [`Fetcher::query`]: `path@query` → [`RevInfo`] (writes `.info`);
 //! - [`Fetcher::go_mod`]: the `.mod` bytes as the cache holds them;
-//! - [`Fetcher::download`]: everything `go mod download` leaves → [`Downloaded`].
+//! - [`Fetcher::download`]: everything `go mod download` leaves → [`Downloaded`];
+//! - [`Fetcher::speculate`] / [`Fetcher::discard_speculation`]: a zip (and
+//!   `.info`) fetched ahead of need while a module graph still loads, kept
+//!   private (memory, and a temp file no cleaner of Go's matches) until a
+//!   later [`Fetcher::download`] of that version claims and commits it.
 //!
 //! Nothing becomes visible before it is verified: `.mod` is written after
 //! its h1 passed [`SumCheck`]; the zip is renamed into place after its h1
@@ -269,6 +273,52 @@ pub struct Fetcher {
     modcacherw: bool,
     downloads: Mutex<HashMap<Key, Arc<OnceCell<Outcome>>>>,
     mods: Mutex<HashMap<Key, ModCell>>,
+    /// Speculative fetches not yet claimed, and abandoned ones still
+    /// winding down (awaited by [`Fetcher::discard_speculation`]).
+    speculative: Mutex<Speculations>,
+}
+
+#[derive(Default)]
+struct Speculations {
+    running: HashMap<Key, tokio::task::JoinHandle<Speculated>>,
+    abandoned: Vec<tokio::task::JoinHandle<Speculated>>,
+}
+
+/// What a speculative fetch got: the `.info` answer (in memory) and the zip
+/// in a private temp file with its `h1:`. Nothing of it is visible in the
+/// cache; dropping it removes the temp file.
+#[derive(Default)]
+struct Speculated {
+    info: Option<RevInfo>,
+    zip: Option<(TempGuard, String)>,
+}
+
+/// A temp file removed on drop unless [`TempGuard::keep`] disarmed it.
+struct TempGuard(Option<PathBuf>);
+
+impl TempGuard {
+    fn path(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// The temp-name prefix of a speculative zip: `<version>.spec-zip`, which
+/// neither Go's `downloadZip` cleaner (`<version>.zip*.tmp`, run under the
+/// lock this writer does not hold) nor `rewriteVersionList` (`*.mod`) nor
+/// our own [`atomic::remove_stale_temps`] touches.
+fn speculative_prefix(version: &str) -> String {
+    format!("{version}.spec-zip")
 }
 
 impl Fetcher {
@@ -285,6 +335,7 @@ impl Fetcher {
             modcacherw: settings.goflags.modcacherw,
             downloads: Mutex::default(),
             mods: Mutex::default(),
+            speculative: Mutex::default(),
         }
     }
 
@@ -316,6 +367,17 @@ impl Fetcher {
     /// `.info` is read from disk when present; otherwise asked of the proxy
     /// list and written under the resolved version.
     async fn stat(&self, path: &str, rev: &str) -> Result<RevInfo, FetchError> {
+        self.stat_with(path, rev, None).await
+    }
+
+    /// [`Fetcher::stat`], with the proxy's answer possibly already in hand
+    /// (`pre`, from a speculative fetch of this canonical version).
+    async fn stat_with(
+        &self,
+        path: &str,
+        rev: &str,
+        pre: Option<RevInfo>,
+    ) -> Result<RevInfo, FetchError> {
         let layout = self.layout_for(path, rev)?;
         if semver::canonical_module_version(rev) == rev
             && let Ok(file) = layout.file(path, rev, "info")
@@ -324,6 +386,10 @@ impl Fetcher {
             && let Ok(info) = protocol::parse_info(&data)
             && info.version == rev
         {
+            return Ok(info);
+        }
+        if let Some(info) = pre.filter(|i| i.version == rev) {
+            self.write_info_replacing(path, &info, true).await?;
             return Ok(info);
         }
         let owned = rev.to_string();
@@ -376,7 +442,16 @@ impl Fetcher {
         path: &str,
         version: &str,
     ) -> Result<(RevInfo, PathBuf), FetchError> {
-        let info = self.stat(path, version).await?;
+        self.info_file_with(path, version, None).await
+    }
+
+    async fn info_file_with(
+        &self,
+        path: &str,
+        version: &str,
+        pre: Option<RevInfo>,
+    ) -> Result<(RevInfo, PathBuf), FetchError> {
+        let info = self.stat_with(path, version, pre).await?;
         let file = self
             .layout_for(path, version)?
             .file(path, version, "info")
@@ -473,8 +548,9 @@ impl Fetcher {
             if let Some(out) = self.warm_hit(path, version).await {
                 return out;
             }
+            let spec = self.claim_speculation(path, version).await;
             let mut out = Outcome::default();
-            if let Err(e) = self.download_steps(path, version, &mut out).await {
+            if let Err(e) = self.download_steps(path, version, &mut out, spec).await {
                 out.error = Some(e);
             }
             out
@@ -525,9 +601,14 @@ impl Fetcher {
         path: &str,
         version: &str,
         out: &mut Outcome,
+        spec: Speculated,
     ) -> Result<(), FetchError> {
         // Same order as modcmd/download.go `DownloadModule`.
-        let (_, info) = self.info_file(path, version).await?;
+        let Speculated {
+            info: pre_info,
+            zip: pre_zip,
+        } = spec;
+        let (_, info) = self.info_file_with(path, version, pre_info).await?;
         out.info = Some(info);
         let go_mod_bytes = self.go_mod(path, version).await?;
         let layout = self.layout_for(path, version)?;
@@ -538,7 +619,7 @@ impl Fetcher {
                 .map_err(|e| wrap(e.into()))?,
         );
         out.go_mod_sum = Some(dirhash::hash_go_mod(&go_mod_bytes));
-        let zip = self.download_zip(path, version).await?;
+        let zip = self.download_zip(path, version, pre_zip).await?;
         out.zip = Some(zip.clone());
         let ziphash = layout
             .file(path, version, "ziphash")
@@ -563,8 +644,14 @@ impl Fetcher {
         Ok(())
     }
 
-    /// `DownloadZip`: the zip in the cache, downloading it if needed.
-    async fn download_zip(&self, path: &str, version: &str) -> Result<PathBuf, FetchError> {
+    /// `DownloadZip`: the zip in the cache, downloading it if needed (or
+    /// committing `pre`, a speculative fetch of it with its `h1:`).
+    async fn download_zip(
+        &self,
+        path: &str,
+        version: &str,
+        pre: Option<(TempGuard, String)>,
+    ) -> Result<PathBuf, FetchError> {
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let layout = self.layout_for(path, version)?;
         let zipfile = layout
@@ -602,8 +689,16 @@ impl Fetcher {
         }
         if zip_exists {
             // A zip without its hash: re-hash it, no network (Go's hashZip).
-            self.hash_and_commit(path, version, &zipfile, &zipfile, &ziphash)
+            self.hash_and_commit(path, version, &zipfile, &zipfile, &ziphash, None)
                 .await?;
+            return Ok(zipfile);
+        }
+        if let Some((tmp, h1)) = pre {
+            // Fetched ahead (entry names checked, hashed): now the same
+            // checksum check and commit as a fresh download.
+            self.hash_and_commit(path, version, tmp.path(), &zipfile, &ziphash, Some(h1))
+                .await?;
+            tmp.keep();
             return Ok(zipfile);
         }
         let (file, tmp) = {
@@ -617,7 +712,7 @@ impl Fetcher {
             .await;
         let result = match result {
             Ok(()) => {
-                self.hash_and_commit(path, version, &tmp, &zipfile, &ziphash)
+                self.hash_and_commit(path, version, &tmp, &zipfile, &ziphash, None)
                     .await
             }
             Err(e) => Err(e),
@@ -699,8 +794,8 @@ impl Fetcher {
         Ok(())
     }
 
-    /// `hashZip` + rename: h1 of `src`, [`SumCheck`], `.ziphash`, then the
-    /// zip into place (when `src` is a temp file).
+    /// `hashZip` + rename: h1 of `src` (unless `known`), [`SumCheck`],
+    /// `.ziphash`, then the zip into place (when `src` is a temp file).
     async fn hash_and_commit(
         &self,
         path: &str,
@@ -708,14 +803,15 @@ impl Fetcher {
         src: &Path,
         zipfile: &Path,
         ziphash: &Path,
+        known: Option<String>,
     ) -> Result<(), FetchError> {
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
-        let s = src.to_path_buf();
-        let h1 = blocking(move || {
-            dirhash::hash_zip(&s).map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .await
-        .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?;
+        let h1 = match known {
+            Some(h1) => h1,
+            None => hash_zip_file(src)
+                .await
+                .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?,
+        };
         self.sums
             .check(path, version, SumKind::Zip, &h1)
             .await
@@ -776,6 +872,146 @@ impl Fetcher {
             .map_err(|e| wrap(FetchErrorKind::BadZip(e.to_string())))?
             .map_err(|e| wrap(e.into()))?;
         Ok(dir)
+    }
+
+    // ---- speculative fetches ----------------------------------------------------
+
+    /// Starts fetching the zip (and `.info`) of canonical `path@version`
+    /// ahead of need, at most `limit`'s permits at once: for a module a
+    /// loading graph will probably select. Nothing becomes visible in the
+    /// cache: the `.info` answer stays in memory, the zip in a temp file
+    /// (`<version>.spec-zip<rand>.tmp`) with its `h1:`; a later
+    /// [`Fetcher::download`] of exactly this version claims it and commits
+    /// it as a fresh download (checksum check, `.ziphash`, rename,
+    /// extraction). Skipped when the zip is already in the cache or a
+    /// speculation of this version is running. Failures are dropped: the
+    /// claiming download then fetches (and reports) as usual.
+    pub fn speculate(
+        self: &Arc<Self>,
+        path: &str,
+        version: &str,
+        limit: Arc<tokio::sync::Semaphore>,
+    ) {
+        if semver::canonical_module_version(version) != version {
+            return;
+        }
+        let key = (path.to_string(), version.to_string());
+        let mut map = self.speculative.lock().unwrap_or_else(|e| e.into_inner());
+        if map.running.contains_key(&key) {
+            return;
+        }
+        let this = self.clone();
+        let (p, v) = key.clone();
+        let handle = tokio::spawn(async move {
+            let Ok(_permit) = limit.acquire_owned().await else {
+                return Speculated::default();
+            };
+            this.speculate_steps(&p, &v).await
+        });
+        map.running.insert(key, handle);
+    }
+
+    async fn speculate_steps(&self, path: &str, version: &str) -> Speculated {
+        let mut out = Speculated::default();
+        let Ok(layout) = self.layout() else {
+            return out;
+        };
+        let (Ok(zipfile), Ok(info_file)) = (
+            layout.file(path, version, "zip"),
+            layout.file(path, version, "info"),
+        ) else {
+            return out;
+        };
+        if exists(&zipfile).await {
+            return out;
+        }
+        let cached_info = match tokio::fs::read(&info_file).await {
+            Ok(data) => protocol::parse_info(&data).is_ok_and(|i| i.version == version),
+            Err(_) => false,
+        };
+        if !cached_info {
+            let owned = version.to_string();
+            match self
+                .router
+                .try_proxies(path, &move |r: &dyn Repo| r.stat(owned.clone()))
+                .await
+            {
+                Ok(info) if info.version == version => out.info = Some(info),
+                _ => return out,
+            }
+        }
+        let Some(dir) = zipfile.parent().map(Path::to_path_buf) else {
+            return out;
+        };
+        if tokio::fs::create_dir_all(&dir).await.is_err() {
+            return out;
+        }
+        let prefix = speculative_prefix(version);
+        let Ok((file, tmp)) = blocking(move || atomic::temp_file(&dir, &prefix)).await else {
+            return out;
+        };
+        let guard = TempGuard(Some(tmp.clone()));
+        if self
+            .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp)
+            .await
+            .is_err()
+        {
+            return out;
+        }
+        if let Ok(h1) = hash_zip_file(&tmp).await {
+            out.zip = Some((guard, h1));
+        }
+        out
+    }
+
+    /// Takes the speculation of `path@version`, waiting for it to finish.
+    async fn claim_speculation(&self, path: &str, version: &str) -> Speculated {
+        let handle = {
+            let mut map = self.speculative.lock().unwrap_or_else(|e| e.into_inner());
+            map.running.remove(&(path.to_string(), version.to_string()))
+        };
+        match handle {
+            Some(h) => h.await.unwrap_or_default(),
+            None => Speculated::default(),
+        }
+    }
+
+    /// Stops the speculation of `path@version` (a higher version was
+    /// selected since); its temp file goes with it.
+    pub fn abandon_speculation(&self, path: &str, version: &str) {
+        let mut map = self.speculative.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = map.running.remove(&(path.to_string(), version.to_string())) {
+            h.abort();
+            map.abandoned.push(h);
+        }
+    }
+
+    /// Stops every speculation except those of `keep` (path, version), and
+    /// waits until the stopped ones have removed their temp files. With an
+    /// empty `keep`: all of them (call before exiting).
+    pub async fn discard_speculation(&self, keep: &[(String, String)]) {
+        let stopped: Vec<tokio::task::JoinHandle<Speculated>> = {
+            let mut map = self.speculative.lock().unwrap_or_else(|e| e.into_inner());
+            let keys: Vec<Key> = map
+                .running
+                .keys()
+                .filter(|k| !keep.contains(k))
+                .cloned()
+                .collect();
+            let mut stopped = std::mem::take(&mut map.abandoned);
+            for k in keys {
+                if let Some(h) = map.running.remove(&k) {
+                    stopped.push(h);
+                }
+            }
+            stopped
+        };
+        for h in stopped {
+            h.abort();
+            // A finished task's output (and its temp file) is dropped here;
+            // an aborted one dropped its future before this returns.
+            drop(h.await);
+        }
     }
 
     // ---- queries -------------------------------------------------------------
@@ -1099,6 +1335,12 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(std::io::Error::other)?
+}
+
+/// The `h1:` of a zip file, off the async threads.
+async fn hash_zip_file(zip: &Path) -> std::io::Result<String> {
+    let z = zip.to_path_buf();
+    blocking(move || dirhash::hash_zip(&z).map_err(|e| std::io::Error::other(e.to_string()))).await
 }
 
 async fn acquire(lockfile: &Path) -> std::io::Result<lock::FileLock> {

@@ -58,6 +58,8 @@ struct Done {
 struct FetcherDownloader {
     fetcher: Arc<Fetcher>,
     progress: Option<Arc<Progress>>,
+    /// Speculative zip fetches in flight at once (while the graph loads).
+    speculation_limit: Arc<tokio::sync::Semaphore>,
 }
 
 fn show(p: Option<PathBuf>) -> String {
@@ -105,6 +107,28 @@ impl ModuleDownloader for FetcherDownloader {
                 bytes,
             }
         })
+    }
+
+    fn speculate(&self, t: &DownloadTarget) {
+        self.fetcher.speculate(
+            &t.actual.path,
+            &t.actual.version,
+            self.speculation_limit.clone(),
+        );
+    }
+
+    fn abandon(&self, t: &DownloadTarget) {
+        self.fetcher
+            .abandon_speculation(&t.actual.path, &t.actual.version);
+    }
+
+    fn discard(&self, keep: &[DownloadTarget]) -> BoxFuture<()> {
+        let fetcher = self.fetcher.clone();
+        let keep: Vec<(String, String)> = keep
+            .iter()
+            .map(|t| (t.actual.path.clone(), t.actual.version.clone()))
+            .collect();
+        Box::pin(async move { fetcher.discard_speculation(&keep).await })
     }
 }
 
@@ -160,6 +184,7 @@ pub async fn run(
     let downloader = Arc::new(FetcherDownloader {
         fetcher: fetcher.clone(),
         progress: progress.clone(),
+        speculation_limit: Arc::new(tokio::sync::Semaphore::new(options.jobs)),
     });
     let on_targets: Option<Box<dyn FnOnce(usize) + Send>> = progress
         .clone()
@@ -213,6 +238,17 @@ pub async fn run(
             printer.error(&format!("gomodfetch: {}", d.json.error));
         }
     }
+    // modcmd `runDownload`: the module errors end a plain run (exit 1)
+    // before the graph error; with -json the graph error follows the
+    // objects.
+    let graph_error = match &done.graph_error {
+        Some(e) if args.json || failed == 0 => {
+            printer.error(&format!("gomodfetch: {e}"));
+            true
+        }
+        Some(_) => true,
+        None => false,
+    };
     let mut summary = format!(
         "gomodfetch: {} modules ({}), {cached} from cache, {fetched} fetched",
         done.results.len(),
@@ -227,7 +263,7 @@ pub async fn run(
         start.elapsed().as_secs_f64()
     ));
     printer.status(&summary);
-    Ok(if failed > 0 {
+    Ok(if failed > 0 || graph_error {
         ExitStatus::Failure
     } else {
         ExitStatus::Success

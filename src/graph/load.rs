@@ -27,6 +27,11 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// Called as each go.mod is loaded (progress).
 pub type OnLoaded = Box<dyn FnMut(&ModuleVersion, &Summary) + Send>;
 
+/// Called as each module version joins the graph to be loaded, with the
+/// version the graph selects for its path at that moment (for downloads
+/// started ahead of selection; the selection may still rise).
+pub type OnEnqueue = Box<dyn FnMut(&ModuleVersion, &str) + Send>;
+
 /// Where go.mod files of module versions come from.
 pub trait GoModSource: Send + Sync + 'static {
     /// The go.mod of `m` (a real module version, never a directory). The
@@ -220,6 +225,7 @@ struct Loader {
     limit: usize,
     backlog: Vec<ModuleVersion>,
     on_loaded: Option<OnLoaded>,
+    on_enqueue: Option<OnEnqueue>,
 }
 
 impl Loader {
@@ -229,6 +235,9 @@ impl Loader {
         }
         if !self.enqueued.insert((m.clone(), pruning)) {
             return;
+        }
+        if let Some(cb) = self.on_enqueue.as_mut() {
+            cb(&m, &self.graph.selected(&m.path));
         }
         if let Some(summary) = self.done.get(&m).cloned() {
             self.graph.require(&m, summary.require.clone());
@@ -327,12 +336,39 @@ impl Default for LoadOptions {
 
 /// modload `readModGraph` for the workspace's main module(s): pruned when the
 /// main go.mod says go >= 1.17, unpruned below, `workspace` pruning in
-/// workspace mode.
+/// workspace mode. Fails when any go.mod of the graph could not be loaded.
 pub async fn load_graph(
     ws: Arc<Workspace>,
     source: Arc<dyn GoModSource>,
     options: LoadOptions,
 ) -> Result<LoadedGraph, GraphError> {
+    let partial = load_graph_partial(ws, source, options, None).await;
+    match partial.error {
+        Some(e) => Err(e),
+        None => Ok(partial.graph),
+    }
+}
+
+/// A graph loaded as far as it could be (modload `expandGraph` returns the
+/// partial graph beside its error): the modules whose go.mod failed are in
+/// it, selected, without requirements.
+#[derive(Debug)]
+pub struct PartialGraph {
+    pub graph: LoadedGraph,
+    /// Go's graph error: the requirement chain to the first (breadth-first)
+    /// module whose go.mod could not be loaded (`mvs.BuildListError`).
+    pub error: Option<GraphError>,
+}
+
+/// [`load_graph`], keeping what loaded when some go.mod fails (`go mod
+/// download all` downloads the partial build list, then reports the graph
+/// error), with `on_enqueue` seeing each module version as it is queued.
+pub async fn load_graph_partial(
+    ws: Arc<Workspace>,
+    source: Arc<dyn GoModSource>,
+    options: LoadOptions,
+    on_enqueue: Option<OnEnqueue>,
+) -> PartialGraph {
     let mains: Vec<ModuleVersion> = ws
         .mains
         .iter()
@@ -352,6 +388,7 @@ pub async fn load_graph(
         limit: options.concurrency.max(1),
         backlog: Vec::new(),
         on_loaded: options.on_loaded,
+        on_enqueue,
     };
 
     if workspace_mode {
@@ -436,6 +473,7 @@ pub async fn load_graph(
         }
     }
 
+    let mut error = None;
     if !loader.failed.is_empty() {
         let failed = &loader.failed;
         let stack = loader
@@ -457,13 +495,16 @@ pub async fn load_graph(
             stack
         };
         let message = chain_message(&stack, Some(&actual), &cause);
-        return Err(GraphError::Load { module, message });
+        error = Some(GraphError::Load { module, message });
     }
 
-    Ok(LoadedGraph {
-        graph: loader.graph,
-        loaded: loader.loaded,
-    })
+    PartialGraph {
+        graph: LoadedGraph {
+            graph: loader.graph,
+            loaded: loader.loaded,
+        },
+        error,
+    }
 }
 
 /// One module `go mod download` fetches: as required, and as fetched (after

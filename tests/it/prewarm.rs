@@ -726,3 +726,205 @@ fn outside_a_module() {
         }
     }
 }
+
+/// A zip fetched ahead of the graph (a main requirement, speculatively) whose
+/// version MVS then raises: the lower version's zip was fetched but leaves no
+/// trace in the cache (no zip, temp file, `.info` or extraction); the cache is
+/// go's. The proxy holds the go.mod that raises it until the speculative zip
+/// was asked for, so the speculation always happens first. Pruned (the root
+/// raised between graph rounds) and unpruned (raised while the graph loads,
+/// the running speculation abandoned).
+#[test]
+fn speculative_zip_of_a_raised_requirement_leaves_no_trace() {
+    if !have_go() {
+        return;
+    }
+    let unpruned = Scenario {
+        name: "unpruned-direct-raised",
+        universe: Universe::new(
+            "example.com/a@v1.0.0 go=1.16 req=example.com/d@v1.2.0
+             example.com/d@v1.1.0 go=1.16
+             example.com/d@v1.2.0 go=1.16",
+        ),
+        consumers: vec![(
+            ".",
+            Consumer::new(
+                "example.com/main",
+                Some("1.16"),
+                &["example.com/a@v1.0.0", "example.com/d@v1.1.0"],
+                &["example.com/a", "example.com/d"],
+            ),
+        )],
+        go_work: None,
+        build: None,
+        extra_files: vec![],
+    };
+    let cases = [
+        (untidy_root_raised(), "/example.com/b/@v/v1.0.0.mod"),
+        (unpruned, "/example.com/a/@v/v1.0.0.mod"),
+    ];
+    let lower_zip = "/example.com/d/@v/v1.1.0.zip";
+    for (s, raiser) in cases {
+        let go_proxy = s.universe.serve(Duration::ZERO);
+        let our_proxy = s.universe.serve_gated(
+            Duration::ZERO,
+            vec![(raiser.to_string(), lower_zip.to_string())],
+        );
+        for json in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            let go_dir = s.setup(&tmp.path().join("go"));
+            let our_dir = s.setup(&tmp.path().join("ours"));
+            let go_cache = tmp.path().join("go-modcache");
+            let our_cache = tmp.path().join("our-modcache");
+            let (gargs, oargs): (&[&str], &[&str]) = if json {
+                (&["mod", "download", "-json"], &["-json"])
+            } else {
+                (&["mod", "download"], &[])
+            };
+            let before = our_proxy.paths().len();
+            let g = go(&go_dir, tmp.path(), &go_cache, &go_proxy.url, "off", gargs);
+            assert!(g.status.success(), "{} go: {}", s.name, text(&g));
+            let o = ours(
+                &our_dir,
+                tmp.path(),
+                &our_cache,
+                &our_proxy.url,
+                "off",
+                oargs,
+            );
+            assert!(o.status.success(), "{} gomodfetch: {}", s.name, text(&o));
+            assert!(
+                our_proxy.paths()[before..].iter().any(|p| p == lower_zip),
+                "{}: the lower version's zip was never fetched ahead: {:?}",
+                s.name,
+                our_proxy.paths()
+            );
+            let files = cache_files(&our_cache);
+            assert!(
+                !files
+                    .iter()
+                    .any(
+                        |f| f.starts_with("example.com/d/@v/v1.1.0.") && !f.ends_with(".mod")
+                            || f.ends_with(".tmp")
+                    ),
+                "{}: a trace of the speculation in our cache: {files:?}",
+                s.name
+            );
+            assert!(!our_cache.join("example.com/d@v1.1.0").exists());
+            assert!(our_cache.join("example.com/d@v1.2.0").is_dir());
+            assert_eq!(
+                files,
+                cache_files(&go_cache),
+                "{} json={json}: cache/download files differ (left: ours, right: go)",
+                s.name
+            );
+            if json {
+                let norm = |out: &Output, cache: &Path| {
+                    String::from_utf8_lossy(&out.stdout)
+                        .replace(&cache.display().to_string(), "$GOMODCACHE")
+                };
+                assert_eq!(norm(&o, &our_cache), norm(&g, &go_cache), "{}", s.name);
+            }
+        }
+    }
+}
+
+/// Stderr lines without the tool's prefix, minus gomodfetch's summary line.
+fn error_lines(out: &Output, prefix: &str) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !(l.starts_with("gomodfetch: ") && l.contains(" modules (")))
+        .map(|l| l.strip_prefix(prefix).unwrap_or(l).to_string())
+        .collect()
+}
+
+/// A graph with several go.mod files missing, where the download set is the
+/// build list (go < 1.17, or `all`): go downloads every module the graph
+/// reached and reports each failure (a plain run stops there; -json prints
+/// the objects, then the graph error). The same lines, exit status, objects
+/// and cache as go.
+#[test]
+fn unpruned_graph_errors_reported_per_module_like_go() {
+    if !have_go() {
+        return;
+    }
+    let mut universe = Universe::new(
+        "example.com/a@v1.0.0 go=1.16 req=example.com/x@v1.0.0
+         example.com/c@v1.0.0 go=1.16 req=example.com/y@v1.0.0
+         example.com/e@v1.0.0 go=1.16",
+    );
+    universe.remove("example.com/c", "v1.0.0", "zip");
+    let proxy = universe.serve(Duration::ZERO);
+    let require = [
+        "example.com/a@v1.0.0",
+        "example.com/b@v1.0.0",
+        "example.com/c@v1.0.0",
+        "example.com/e@v1.0.0",
+        "example.com/z@v1.0.0",
+    ];
+    let cases: [(&str, &[&str]); 4] = [
+        ("1.16", &[]),
+        ("1.16", &["-json"]),
+        ("1.17", &["all"]),
+        ("1.17", &["-json", "all"]),
+    ];
+    for (go_version, args) in cases {
+        let s = Scenario {
+            name: "graph-errors",
+            universe: universe.clone(),
+            consumers: vec![(
+                ".",
+                Consumer::new("example.com/main", Some(go_version), &require, &[]),
+            )],
+            go_work: None,
+            build: None,
+            extra_files: vec![],
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let go_dir = s.setup(&tmp.path().join("go"));
+        let our_dir = s.setup(&tmp.path().join("ours"));
+        let go_cache = tmp.path().join("go-modcache");
+        let our_cache = tmp.path().join("our-modcache");
+        let mut gargs = vec!["mod", "download"];
+        gargs.extend_from_slice(args);
+        let g = go(&go_dir, tmp.path(), &go_cache, &proxy.url, "off", &gargs);
+        let o = ours(&our_dir, tmp.path(), &our_cache, &proxy.url, "off", args);
+        let what = format!("go {go_version} {args:?}");
+        assert_eq!(g.status.code(), Some(1), "{what}: {}", text(&g));
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
+        let go_lines = error_lines(&g, "go: ");
+        // Every module of the partial build list has its own line (plain)
+        // or object (-json).
+        let reported = if args.contains(&"-json") {
+            String::from_utf8_lossy(&g.stdout).to_string()
+        } else {
+            go_lines.join("\n")
+        };
+        for m in ["b", "c", "x", "y", "z"] {
+            assert!(
+                reported.contains(&format!("example.com/{m}@v1.0.0")),
+                "{what}: go did not report {m}: {}",
+                text(&g)
+            );
+        }
+        assert_eq!(
+            error_lines(&o, "gomodfetch: "),
+            go_lines,
+            "{what}: stderr (left: ours, right: go)"
+        );
+        let norm = |out: &Output, cache: &Path| {
+            String::from_utf8_lossy(&out.stdout)
+                .replace(&cache.display().to_string(), "$GOMODCACHE")
+        };
+        assert_eq!(
+            norm(&o, &our_cache),
+            norm(&g, &go_cache),
+            "{what}: stdout (left: ours, right: go)"
+        );
+        assert_eq!(
+            cache_files(&our_cache),
+            cache_files(&go_cache),
+            "{what}: cache/download files differ (left: ours, right: go)"
+        );
+    }
+}

@@ -234,8 +234,21 @@ impl Universe {
         self.files.insert(key, cursor.into_inner());
     }
 
+    /// Stops serving `path@version`'s `.{ext}` (`info`, `mod`, `zip`): 404.
+    pub fn remove(&mut self, path: &str, version: &str, ext: &str) {
+        self.files.remove(&format!("/{path}/@v/{version}.{ext}"));
+    }
+
     /// Serves the universe on 127.0.0.1:0 (own thread and runtime).
     pub fn serve(&self, latency: Duration) -> Proxy {
+        self.serve_gated(latency, Vec::new())
+    }
+
+    /// [`Universe::serve`], holding the answer to each request path `hold`
+    /// of `gates` (`(hold, until)`) until `until` has been requested (and
+    /// 200 ms more, so that its answer is likely consumed), or 20 s passed.
+    pub fn serve_gated(&self, latency: Duration, gates: Vec<(String, String)>) -> Proxy {
+        let gates = Arc::new(gates);
         let files = Arc::new(self.files.clone());
         let count = Arc::new(AtomicU64::new(0));
         let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -255,9 +268,22 @@ impl Universe {
                     let files = files.clone();
                     let count = server_count.clone();
                     let paths = server_paths.clone();
+                    let gates = gates.clone();
                     async move {
                         count.fetch_add(1, Ordering::SeqCst);
                         paths.lock().unwrap().push(uri.path().to_string());
+                        for (hold, until) in gates.iter() {
+                            if uri.path() != hold {
+                                continue;
+                            }
+                            for _ in 0..200 {
+                                if paths.lock().unwrap().iter().any(|p| p == until) {
+                                    tokio::time::sleep(Duration::from_millis(200)).await;
+                                    break;
+                                }
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                            }
+                        }
                         if !latency.is_zero() {
                             tokio::time::sleep(latency).await;
                         }
