@@ -209,24 +209,7 @@ pub fn try_warm(args: &Args, printer: &Printer) -> Option<ExitStatus> {
     let entries = crate::cache::warm::probe_all(&layout, &wanted);
     let mut out = Vec::with_capacity(wanted.len());
     for ((path, version), entry) in wanted.iter().zip(entries) {
-        let e = entry?;
-        let go_mod_sum = crate::verify::dirhash::hash_go_mod(&e.go_mod);
-        let ok = |v: &str, h: &str| accepted_offline(sums.as_ref(), &settings, path, v, h);
-        if !ok(&format!("{version}/go.mod"), &go_mod_sum) || !ok(version, &e.sum) {
-            return None;
-        }
-        out.push(ModuleJson {
-            path: path.to_string(),
-            version: version.to_string(),
-            origin: e.info.origin,
-            info: e.info_path.display().to_string(),
-            go_mod: e.go_mod_path.display().to_string(),
-            zip: e.zip_path.display().to_string(),
-            dir: e.dir.display().to_string(),
-            sum: e.sum,
-            go_mod_sum,
-            ..ModuleJson::default()
-        });
+        out.push(warm_json(entry?, path, version, sums.as_ref(), &settings)?);
     }
     if args.json {
         for m in &out {
@@ -234,6 +217,35 @@ pub fn try_warm(args: &Args, printer: &Printer) -> Option<ExitStatus> {
         }
     }
     Some(ExitStatus::Success)
+}
+
+/// A complete cache entry as `go mod download -json` reports it, when both
+/// of its hashes are acceptable without the network (`accepted_offline`);
+/// `None` when only the full path can decide.
+pub fn warm_json(
+    e: crate::cache::warm::Entry,
+    path: &str,
+    version: &str,
+    sums: Option<&SumFileSet>,
+    settings: &Settings,
+) -> Option<ModuleJson> {
+    let go_mod_sum = crate::verify::dirhash::hash_go_mod(&e.go_mod);
+    let ok = |v: &str, h: &str| accepted_offline(sums, settings, path, v, h);
+    if !ok(&format!("{version}/go.mod"), &go_mod_sum) || !ok(version, &e.sum) {
+        return None;
+    }
+    Some(ModuleJson {
+        path: path.to_string(),
+        version: version.to_string(),
+        origin: e.info.origin,
+        info: e.info_path.display().to_string(),
+        go_mod: e.go_mod_path.display().to_string(),
+        zip: e.zip_path.display().to_string(),
+        dir: e.dir.display().to_string(),
+        sum: e.sum,
+        go_mod_sum,
+        ..ModuleJson::default()
+    })
 }
 
 /// Runs `gomodfetch download`.

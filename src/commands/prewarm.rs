@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::commands::download::ModuleJson;
+use crate::commands::download::{ModuleJson, warm_json};
 use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::{Context, Fetcher};
 use crate::graph::ModuleVersion;
@@ -306,37 +306,6 @@ impl GoModSource for CacheOnly {
     }
 }
 
-/// A module already complete in the cache and acceptable without the
-/// network, as the fetcher would find it (src/cache/warm.rs).
-fn complete_in_cache(
-    entry: Option<crate::cache::warm::Entry>,
-    sums: Option<&crate::sumdb::checker::SumFileSet>,
-    settings: &crate::settings::Settings,
-    m: &ModuleVersion,
-) -> Option<(ModuleJson, u64)> {
-    let e = entry?;
-    let (path, version) = (m.path.as_str(), m.version.as_str());
-    let go_mod_sum = crate::verify::dirhash::hash_go_mod(&e.go_mod);
-    let ok = |v: &str, h: &str| accepted_offline(sums, settings, path, v, h);
-    if !ok(&format!("{version}/go.mod"), &go_mod_sum) || !ok(version, &e.sum) {
-        return None;
-    }
-    Some((
-        ModuleJson {
-            path: path.to_string(),
-            version: version.to_string(),
-            info: e.info_path.display().to_string(),
-            go_mod: e.go_mod_path.display().to_string(),
-            zip: e.zip_path.display().to_string(),
-            dir: e.dir.display().to_string(),
-            sum: e.sum,
-            go_mod_sum,
-            ..ModuleJson::default()
-        },
-        e.zip_len,
-    ))
-}
-
 /// The warm-cache fast path: when the graph and every module to download
 /// are already complete in the cache and verified against go.sum (or need
 /// no checksum-database lookup), report them without building an HTTP
@@ -379,12 +348,13 @@ pub async fn try_offline(inputs: OfflineInputs<'_>, printer: &Printer) -> Option
     let entries = crate::cache::warm::probe_all(&layout, &wanted);
     let mut results = Vec::with_capacity(targets.len());
     for (t, e) in targets.iter().zip(entries) {
-        results.push(complete_in_cache(
-            e,
-            sums.as_ref(),
-            inputs.settings,
-            &t.actual,
-        )?);
+        let e = e?;
+        let bytes = e.zip_len;
+        let (path, version) = (t.actual.path.as_str(), t.actual.version.as_str());
+        let mut json = warm_json(e, path, version, sums.as_ref(), inputs.settings)?;
+        // `go mod download` with no arguments reports no Origin.
+        json.origin = None;
+        results.push((json, bytes));
     }
     let mut bytes = 0;
     for (json, b) in &results {
