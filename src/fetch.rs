@@ -33,7 +33,7 @@ use crate::cache::lock;
 use crate::module::{path as modpath, pseudo, version as semver};
 use crate::net::client::Client;
 use crate::proxy::protocol::{self, RevInfo};
-use crate::proxy::route::{Candidate, Router, Walk};
+use crate::proxy::route::{Candidate, EntryKind, Router, Walk};
 use crate::repo::{BoxFuture, Repo, RepoError};
 use crate::report::Reporter;
 use crate::settings::{CacheDirError, Settings};
@@ -291,6 +291,15 @@ struct Speculations {
 struct Speculated {
     info: Option<RevInfo>,
     zip: Option<(TempGuard, String)>,
+}
+
+/// Calls [`Reporter::on_finish`] for one transfer when dropped.
+struct Finished(Arc<dyn Reporter>, usize);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.on_finish(self.1);
+    }
 }
 
 /// A temp file removed on drop unless [`TempGuard::keep`] disarmed it.
@@ -708,7 +717,7 @@ impl Fetcher {
                 .map_err(|e| wrap(io_err("create temp file in", &dir)(e)))?
         };
         let result = self
-            .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp)
+            .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp, false)
             .await;
         let result = match result {
             Ok(()) => {
@@ -731,18 +740,26 @@ impl Fetcher {
         version: &str,
         mut file: tokio::fs::File,
         tmp: &Path,
+        only_first_proxy: bool,
     ) -> Result<(), FetchError> {
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let id = self.reporter.on_start(path, version, None);
+        // `on_finish` also when this future is dropped (an abandoned
+        // speculative fetch), so no progress line outlives it.
+        let finished = Finished(self.reporter.clone(), id);
         let reporter = self.reporter.clone();
         let progress = move |n: u64| reporter.on_progress(id, n);
         let mut walk = Walk::default();
         let mut ok = false;
-        let candidates = self.router.candidates(path).map_err(|e| wrap(e.into()));
+        let mut candidates = self.router.candidates(path).map_err(|e| wrap(e.into()));
+        if only_first_proxy && let Ok(c) = &mut candidates {
+            c.truncate(1);
+            c.retain(|(c, _, kind)| matches!(c, Candidate::Repo(_)) && *kind == EntryKind::Other);
+        }
         let candidates = match candidates {
             Ok(c) => c,
             Err(e) => {
-                self.reporter.on_finish(id);
+                drop(finished);
                 return Err(e);
             }
         };
@@ -766,7 +783,7 @@ impl Fetcher {
                 break;
             }
         }
-        self.reporter.on_finish(id);
+        drop(finished);
         if !ok {
             return Err(wrap(walk.finish().into()));
         }
@@ -884,7 +901,9 @@ impl Fetcher {
     /// [`Fetcher::download`] of exactly this version claims it and commits
     /// it as a fresh download (checksum check, `.ziphash`, rename,
     /// extraction). Skipped when the zip is already in the cache or a
-    /// speculation of this version is running. Failures are dropped: the
+    /// speculation of this version is running. Only the first GOPROXY entry
+    /// is asked, and only when it is a proxy (never version control: direct
+    /// mode leaves traces in `cache/vcs`). Failures are dropped: the
     /// claiming download then fetches (and reports) as usual.
     pub fn speculate(
         self: &Arc<Self>,
@@ -912,56 +931,55 @@ impl Fetcher {
     }
 
     async fn speculate_steps(&self, path: &str, version: &str) -> Speculated {
-        let mut out = Speculated::default();
         let Ok(layout) = self.layout() else {
-            return out;
+            return Speculated::default();
         };
         let (Ok(zipfile), Ok(info_file)) = (
             layout.file(path, version, "zip"),
             layout.file(path, version, "info"),
         ) else {
-            return out;
+            return Speculated::default();
         };
         if exists(&zipfile).await {
-            return out;
+            return Speculated::default();
         }
-        let cached_info = match tokio::fs::read(&info_file).await {
-            Ok(data) => protocol::parse_info(&data).is_ok_and(|i| i.version == version),
-            Err(_) => false,
-        };
-        if !cached_info {
-            let owned = version.to_string();
-            match self
-                .router
-                .try_proxies(path, &move |r: &dyn Repo| r.stat(owned.clone()))
-                .await
-            {
-                Ok(info) if info.version == version => out.info = Some(info),
-                _ => return out,
+        // `.info` and zip at once: nothing here is visible, so Go's order
+        // (which decides the error reported) is kept by the claiming
+        // download instead, which redoes whatever failed here.
+        let info = async {
+            let cached = match tokio::fs::read(&info_file).await {
+                Ok(data) => protocol::parse_info(&data).is_ok_and(|i| i.version == version),
+                Err(_) => false,
+            };
+            if cached {
+                return Some(None);
             }
-        }
-        let Some(dir) = zipfile.parent().map(Path::to_path_buf) else {
-            return out;
+            let repo = match self.router.candidates(path).ok()?.into_iter().next()? {
+                (Candidate::Repo(r), _, EntryKind::Other) => r,
+                _ => return None,
+            };
+            match repo.stat(version.to_string()).await {
+                Ok(info) if info.version == version => Some(Some(info)),
+                _ => None,
+            }
         };
-        if tokio::fs::create_dir_all(&dir).await.is_err() {
-            return out;
-        }
-        let prefix = speculative_prefix(version);
-        let Ok((file, tmp)) = blocking(move || atomic::temp_file(&dir, &prefix)).await else {
-            return out;
+        let zip = async {
+            let dir = zipfile.parent()?.to_path_buf();
+            tokio::fs::create_dir_all(&dir).await.ok()?;
+            // Created in place, not on the blocking pool: an abort between
+            // the file's creation there and the guard here would leak it.
+            let (file, tmp) = atomic::temp_file(&dir, &speculative_prefix(version)).ok()?;
+            let guard = TempGuard(Some(tmp.clone()));
+            self.fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp, true)
+                .await
+                .ok()?;
+            let h1 = hash_zip_file(&tmp).await.ok()?;
+            Some((guard, h1))
         };
-        let guard = TempGuard(Some(tmp.clone()));
-        if self
-            .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp)
-            .await
-            .is_err()
-        {
-            return out;
+        match tokio::join!(info, zip) {
+            (Some(info), zip) => Speculated { info, zip },
+            (None, _) => Speculated::default(),
         }
-        if let Ok(h1) = hash_zip_file(&tmp).await {
-            out.zip = Some((guard, h1));
-        }
-        out
     }
 
     /// Takes the speculation of `path@version`, waiting for it to finish.
