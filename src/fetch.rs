@@ -62,6 +62,13 @@ pub struct SumError {
 /// with [`Fetcher::with_sum_check`]. An error aborts the module; nothing is
 /// written.
 pub trait SumCheck: Send + Sync {
+    /// Told that the hashes `kinds` of path@version will soon be checked
+    /// (called before the downloads start): the checker may start, in the
+    /// background, the work those checks will wait for (checksum-database
+    /// reads), so that it overlaps the downloads. Must not block, fail, or
+    /// make anything visible. Default: nothing.
+    fn prefetch(&self, _path: &str, _version: &str, _kinds: &[SumKind]) {}
+
     fn check<'a>(
         &'a self,
         path: &'a str,
@@ -401,6 +408,12 @@ impl Fetcher {
             self.write_info_replacing(path, &info, true).await?;
             return Ok(info);
         }
+        if semver::canonical_module_version(rev) == rev {
+            // A version not in the cache: every caller downloads it next,
+            // so its checksum-database reads can start now.
+            self.sums
+                .prefetch(path, rev, &[SumKind::GoMod, SumKind::Zip]);
+        }
         let owned = rev.to_string();
         let info = self
             .router
@@ -504,6 +517,7 @@ impl Fetcher {
                 .map_err(|e| wrap(e.into()))?;
             return Ok(data);
         }
+        self.sums.prefetch(path, version, &[SumKind::GoMod]);
         let owned = version.to_string();
         let data = self
             .router
@@ -557,6 +571,10 @@ impl Fetcher {
             if let Some(out) = self.warm_hit(path, version).await {
                 return out;
             }
+            // Not complete in the cache: the checks will need the database
+            // while .info/.mod/zip download; start its reads now.
+            self.sums
+                .prefetch(path, version, &[SumKind::GoMod, SumKind::Zip]);
             let spec = self.claim_speculation(path, version).await;
             let mut out = Outcome::default();
             if let Err(e) = self.download_steps(path, version, &mut out, spec).await {

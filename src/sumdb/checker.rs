@@ -8,7 +8,11 @@
 //!
 //! Concurrency: the go.sum state sits behind a std mutex that is released
 //! before any lookup; many lookups run at once on one shared client.
+//! [`SumCheck::prefetch`] starts a module's database reads on a task of
+//! their own as soon as the fetcher knows the module is needed, so they run
+//! while its `.info`/`.mod`/zip download; the check then only awaits them.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -166,6 +170,9 @@ impl SumFileSet {
     }
 }
 
+/// The run's one database client.
+type DbClient = Client<Arc<HttpOps>>;
+
 struct SumState {
     set: SumFileSet,
     /// Hashes accepted this run that the main file lacked, in check order.
@@ -176,12 +183,14 @@ struct SumState {
 
 /// go.sum + checksum-database verification for the fetch pipeline.
 pub struct SumdbChecker {
-    db: Result<(String, Client<Arc<HttpOps>>), GosumdbError>,
+    db: Result<(String, Arc<DbClient>), GosumdbError>,
     ops: Option<Arc<HttpOps>>,
     gosumdb: String,
     gonosumdb: String,
     goproxy: String,
     sums: Option<Mutex<SumState>>,
+    /// Module versions whose database reads were started by `prefetch`.
+    prefetched: Mutex<HashSet<(String, String)>>,
 }
 
 impl SumdbChecker {
@@ -199,7 +208,7 @@ impl SumdbChecker {
                     settings.cache_root().ok(),
                     settings.gopath.as_deref(),
                 ));
-                (Ok((name, Client::new(ops.clone()))), Some(ops))
+                (Ok((name, Arc::new(Client::new(ops.clone())))), Some(ops))
             }
             Err(e) => (Err(e), None),
         };
@@ -216,7 +225,51 @@ impl SumdbChecker {
                     warnings: Vec::new(),
                 })
             }),
+            prefetched: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Starts, on a task of its own, the database reads that checking
+    /// path@version's hashes of `kinds` will need, unless the check will
+    /// not consult the database (GONOSUMDB, GOSUMDB=off, or every such hash
+    /// key already has an `h1:` line in the sum files, which decides it).
+    /// Reads only; the check verifies and reports as before.
+    pub fn prefetch(&self, path: &str, version: &str, kinds: &[SumKind]) {
+        let Ok((_, client)) = &self.db else {
+            return;
+        };
+        if !config::use_sumdb(path, &self.gosumdb, &self.gonosumdb, &self.goproxy) {
+            return;
+        }
+        if let Some(st) = &self.sums {
+            let st = st.lock().unwrap_or_else(PoisonError::into_inner);
+            let listed = |key: &str| {
+                let files = &st.set.files;
+                std::iter::once(&files.main)
+                    .chain(files.workspace.iter().map(|(_, s)| s))
+                    .any(|s| s.hashes(path, key).iter().any(|h| h.starts_with("h1:")))
+            };
+            let go_mod = format!("{version}/go.mod");
+            if kinds.iter().all(|k| match k {
+                SumKind::Zip => listed(version),
+                SumKind::GoMod => listed(&go_mod),
+            }) {
+                return;
+            }
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if !self
+            .prefetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((path.to_owned(), version.to_owned()))
+        {
+            return;
+        }
+        let (client, path, version) = (client.clone(), path.to_owned(), version.to_owned());
+        runtime.spawn(async move { client.prefetch(&path, &version).await });
     }
 
     /// The operations (for tests and diagnostics).
@@ -332,6 +385,10 @@ pub enum SumCheckError {
 }
 
 impl SumCheck for SumdbChecker {
+    fn prefetch(&self, path: &str, version: &str, kinds: &[SumKind]) {
+        SumdbChecker::prefetch(self, path, version, kinds);
+    }
+
     fn check<'a>(
         &'a self,
         path: &'a str,

@@ -13,6 +13,13 @@
 //! requests for the same key wait for the one in flight, as Go's `parCache`);
 //! the in-memory latest tree is behind a std mutex that is never held across
 //! an await.
+//!
+//! Prefetch ([`Client::prefetch`], not in x/mod): the GETs a lookup will
+//! make (its record, then the tiles its proofs need) can be started early,
+//! while the caller downloads the module, so that the lookup itself finds
+//! them in flight or done. A prefetch only reads: it verifies, merges and
+//! writes nothing (no cache file, no latest); the lookup does all of that
+//! exactly as before, on the bytes the prefetch fetched.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -222,6 +229,9 @@ pub struct Client<O> {
     init: AsyncMutex<Option<Result<Arc<Init>, ClientError>>>,
     records: OnceMap<String, Result<Arc<Vec<u8>>, ClientError>>,
     tiles: OnceMap<Tile, Result<Arc<Vec<u8>>, ClientError>>,
+    /// Raw remote reads by path, each made at most once per client: shared
+    /// between a prefetch and the lookup that uses its result.
+    remote: OnceMap<String, Result<Arc<Vec<u8>>, OpsError>>,
     latest: Mutex<Latest>,
     tile_saved: Mutex<HashSet<Tile>>,
 }
@@ -236,6 +246,7 @@ impl<O: SumdbOps> Client<O> {
             init: AsyncMutex::new(None),
             records: OnceMap::new(),
             tiles: OnceMap::new(),
+            remote: OnceMap::new(),
             latest: Mutex::new(Latest {
                 tree: Tree {
                     n: 0,
@@ -317,7 +328,7 @@ impl<O: SumdbOps> Client<O> {
             .get_or_run(&file, || async {
                 let (data, write_cache) = match self.ops.read_cache(&file).await {
                     Some(data) => (data, false),
-                    None => (self.ops.read_remote(&remote_path).await?, true),
+                    None => (self.read_remote(&remote_path).await?.to_vec(), true),
                 };
                 let (id, text, tree_msg) = tlog::parse_record(&data)?;
                 self.merge_latest(&init, tree_msg).await?;
@@ -329,6 +340,92 @@ impl<O: SumdbOps> Client<O> {
                 Ok(Arc::new(data))
             })
             .await
+    }
+
+    /// A remote read, shared with any prefetch of the same path.
+    async fn read_remote(&self, path: &str) -> Result<Arc<Vec<u8>>, OpsError> {
+        self.remote
+            .get_or_run(&path.to_owned(), || async {
+                self.ops.read_remote(path).await.map(Arc::new)
+            })
+            .await
+    }
+
+    /// Starts, and waits for, the remote reads a [`Client::lookup`] of
+    /// path@vers will need: the record (unless cached on disk), then the
+    /// tiles that prove it and its tree against the latest tree known now
+    /// (unless cached). Reads only: nothing is verified, merged or written
+    /// here, and failures are left for the lookup to meet and report.
+    pub async fn prefetch(&self, path: &str, vers: &str) {
+        if !self.nosumdb.is_empty()
+            && crate::module::pattern::match_prefix_patterns(&self.nosumdb, path)
+        {
+            return;
+        }
+        let Ok(init) = self.init().await else {
+            return;
+        };
+        let (Ok(epath), Ok(evers)) = (
+            escape_path(path),
+            escape_version(vers.strip_suffix("/go.mod").unwrap_or(vers)),
+        ) else {
+            return;
+        };
+        let remote_path = format!("/lookup/{epath}@{evers}");
+        let file = format!("{}{remote_path}", init.name);
+        let data = match self.ops.read_cache(&file).await {
+            Some(data) => Arc::new(data),
+            None => match self.read_remote(&remote_path).await {
+                Ok(data) => data,
+                Err(_) => return,
+            },
+        };
+        // The tiles: planned from the record's tree head (its signature
+        // checked, so a bad note costs no requests), as the lookup will
+        // plan them if the latest tree has not moved meanwhile.
+        let Ok((id, _, tree_msg)) = tlog::parse_record(&data) else {
+            return;
+        };
+        let Ok(opened) = note::open(tree_msg, &init.verifiers) else {
+            return;
+        };
+        let Ok(tree) = tlog::parse_tree(opened.text.as_bytes()) else {
+            return;
+        };
+        let latest = self.latest().tree;
+        let (newer, older) = if tree.n >= latest.n {
+            (tree, latest)
+        } else {
+            (latest, tree)
+        };
+        let mut indexes = Vec::new();
+        if id >= 0 && id < newer.n {
+            indexes.push(tlog::stored_hash_index(0, id));
+        }
+        if older.n > 0 && older.n < newer.n {
+            indexes.extend(tlog::sub_tree_index(0, older.n));
+        }
+        let Ok(plan) = TilePlan::new(self.tile_height, newer, &indexes) else {
+            return;
+        };
+        join_all(plan.tiles.iter().map(|t| self.prefetch_tile(&init, *t))).await;
+    }
+
+    /// Reads a tile's bytes into the shared remote reads unless the disk
+    /// cache holds it (or its full tile), as [`Client::read_tile`] looks.
+    async fn prefetch_tile(&self, init: &Init, tile: Tile) {
+        let key = |t: &Tile| format!("{}/{}", init.name, t.path());
+        if self.ops.read_cache(&key(&tile)).await.is_some() {
+            return;
+        }
+        let full = Tile {
+            w: 1 << tile.h,
+            ..tile
+        };
+        if tile != full && self.ops.read_cache(&key(&full)).await.is_some() {
+            return;
+        }
+        let _ = self.read_remote(&format!("/{}", tile.path())).await;
     }
 
     async fn init(&self) -> Result<Arc<Init>, ClientError> {
@@ -558,14 +655,14 @@ impl<O: SumdbOps> Client<O> {
                         return Ok(Arc::new(truncate(data)));
                     }
                 }
-                let err = match self.ops.read_remote(&format!("/{}", tile.path())).await {
-                    Ok(data) => return Ok(Arc::new(data)),
+                let err = match self.read_remote(&format!("/{}", tile.path())).await {
+                    Ok(data) => return Ok(data),
                     Err(e) => e,
                 };
                 if tile != full {
                     // The partial tile may be gone once the full one exists.
-                    if let Ok(data) = self.ops.read_remote(&format!("/{}", full.path())).await {
-                        return Ok(Arc::new(truncate(data)));
+                    if let Ok(data) = self.read_remote(&format!("/{}", full.path())).await {
+                        return Ok(Arc::new(truncate(data.to_vec())));
                     }
                 }
                 Err(ClientError::Ops(err))

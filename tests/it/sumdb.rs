@@ -209,6 +209,96 @@ async fn client_against_in_rust_database() {
 }
 
 #[tokio::test]
+async fn prefetch_only_reads_and_the_lookup_reuses_its_reads() {
+    let sums = sums(300);
+    let mut log = SumdbLog::new(&signer_key(1));
+    log.add_sums(&sums);
+    let server = SumdbServer::start(log, None).await;
+    let client = std::sync::Arc::new(Client::new(LoopbackOps::new(&server.url, &verifier_key(1))));
+    let lines: Vec<&str> = sums.lines().filter(|l| !l.contains("/go.mod")).collect();
+    let picked = [lines[0], lines[150], lines[299]];
+    let mut tasks = Vec::new();
+    for line in picked {
+        let f: Vec<String> = line.split(' ').map(str::to_owned).collect();
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move { c.prefetch(&f[0], &f[1]).await }));
+    }
+    // And one the database does not know: no panic, nothing kept.
+    client.prefetch("example.com/unknown", "v1.0.0").await;
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Reads only: nothing cached, no latest written.
+    assert!(client.ops().cache.lock().unwrap().is_empty());
+    assert!(client.ops().config.lock().unwrap().is_empty());
+    let prefetched = server.requests();
+    assert_eq!(
+        prefetched
+            .iter()
+            .filter(|r| r.starts_with("/lookup/"))
+            .count(),
+        picked.len() + 1,
+        "{prefetched:?}"
+    );
+    assert!(
+        prefetched.iter().any(|r| r.starts_with("/tile/")),
+        "{prefetched:?}"
+    );
+    // The lookups find every read done: no request of their own.
+    for line in picked {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(client.lookup(f[0], f[1]).await.unwrap(), vec![line]);
+        let go_mod = format!("{}/go.mod", f[1]);
+        assert_eq!(client.lookup(f[0], &go_mod).await.unwrap().len(), 1);
+    }
+    assert_eq!(server.requests(), prefetched);
+    // Verified, they were cached and the latest stored as usual.
+    let cache = client.ops().cache.lock().unwrap().clone();
+    assert_eq!(cache.keys().filter(|k| k.contains("/lookup/")).count(), 3);
+    assert!(
+        cache.keys().any(|k| k.contains("/tile/")),
+        "{:?}",
+        cache.keys()
+    );
+    let config = client.ops().config.lock().unwrap().clone();
+    assert!(config[&format!("{NAME}/latest")].starts_with(b"go.sum database tree\n300\n"));
+    assert!(
+        client
+            .lookup("example.com/unknown", "v1.0.0")
+            .await
+            .is_err()
+    );
+
+    // Against a forked log the prefetch proves nothing and reports nothing;
+    // the lookup does, with the same reads.
+    let sums = self::sums(5);
+    let mut log = SumdbLog::new(&signer_key(1));
+    log.add_sums(&sums);
+    let server = SumdbServer::start(log, None).await;
+    let client = Client::new(LoopbackOps::new(&server.url, &verifier_key(1)));
+    client.lookup("example.com/m0", "v1.0.0").await.unwrap();
+    let mut forked = SumdbLog::new(&signer_key(1));
+    forked.add_sums(&sums.replace("h1:AAAA", "h1:CCCC"));
+    forked.add_sums("example.com/new v1.0.0 h1:x=\n");
+    *server.log.lock().unwrap() = forked;
+    client.prefetch("example.com/new", "v1.0.0").await;
+    assert!(client.ops().security.lock().unwrap().is_empty());
+    let before = server.requests().len();
+    let err = client
+        .lookup("example.com/new", "v1.0.0")
+        .await
+        .unwrap_err();
+    assert!(matches!(err.error, ClientError::Security(_)), "{err}");
+    assert!(!client.ops().security.lock().unwrap().is_empty());
+    assert!(
+        client.ops().config.lock().unwrap()[&format!("{NAME}/latest")]
+            .starts_with(b"go.sum database tree\n5\n"),
+        "latest moved to the fork"
+    );
+    assert_eq!(server.requests().len(), before, "{:?}", server.requests());
+}
+
+#[tokio::test]
 async fn client_refuses_another_key_and_a_fork() {
     let sums = sums(5);
     let mut log = SumdbLog::new(&signer_key(1));
