@@ -839,12 +839,12 @@ fn error_lines(out: &Output, prefix: &str) -> Vec<String> {
 }
 
 /// A graph with several go.mod files missing, where the download set is the
-/// build list (go < 1.17, or `all`): go downloads every module the graph
+/// build list (go < 1.17, `all`, a workspace): go downloads every module the graph
 /// reached and reports each failure (a plain run stops there; -json prints
 /// the objects, then the graph error). The same lines, exit status, objects
 /// and cache as go.
 #[test]
-fn unpruned_graph_errors_reported_per_module_like_go() {
+fn build_list_graph_errors_reported_per_module_like_go() {
     if !have_go() {
         return;
     }
@@ -862,21 +862,43 @@ fn unpruned_graph_errors_reported_per_module_like_go() {
         "example.com/e@v1.0.0",
         "example.com/z@v1.0.0",
     ];
-    let cases: [(&str, &[&str]); 4] = [
+    // "work": a workspace of a go 1.21 module with the requirements above
+    // and one requiring a missing module.
+    let cases: [(&str, &[&str]); 6] = [
         ("1.16", &[]),
         ("1.16", &["-json"]),
         ("1.17", &["all"]),
         ("1.17", &["-json", "all"]),
+        ("work", &[]),
+        ("work", &["-json"]),
     ];
     for (go_version, args) in cases {
+        let workspace = go_version == "work";
+        let mut consumers = vec![(
+            if workspace { "x" } else { "." },
+            Consumer::new(
+                "example.com/main",
+                Some(if workspace { "1.21" } else { go_version }),
+                &require,
+                &[],
+            ),
+        )];
+        if workspace {
+            consumers.push((
+                "y",
+                Consumer::new(
+                    "example.com/other",
+                    Some("1.21"),
+                    &["example.com/e@v1.0.0", "example.com/w@v1.0.0"],
+                    &[],
+                ),
+            ));
+        }
         let s = Scenario {
             name: "graph-errors",
             universe: universe.clone(),
-            consumers: vec![(
-                ".",
-                Consumer::new("example.com/main", Some(go_version), &require, &[]),
-            )],
-            go_work: None,
+            consumers,
+            go_work: workspace.then_some("go 1.21\n\nuse (\n\t./x\n\t./y\n)\n"),
             build: None,
             extra_files: vec![],
         };
@@ -887,8 +909,22 @@ fn unpruned_graph_errors_reported_per_module_like_go() {
         let our_cache = tmp.path().join("our-modcache");
         let mut gargs = vec!["mod", "download"];
         gargs.extend_from_slice(args);
-        let g = go(&go_dir, tmp.path(), &go_cache, &proxy.url, "off", &gargs);
-        let o = ours(&our_dir, tmp.path(), &our_cache, &proxy.url, "off", args);
+        let g = go(
+            &go_dir,
+            tmp.path(),
+            &go_cache,
+            &proxy.url,
+            s.gowork(),
+            &gargs,
+        );
+        let o = ours(
+            &our_dir,
+            tmp.path(),
+            &our_cache,
+            &proxy.url,
+            s.gowork(),
+            args,
+        );
         let what = format!("go {go_version} {args:?}");
         assert_eq!(g.status.code(), Some(1), "{what}: {}", text(&g));
         assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
