@@ -125,7 +125,7 @@ fn read_ziphash(path: &Path) -> Option<String> {
 }
 
 /// A small file's bytes: open, read until EOF, close.
-fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
     read_to_end(File::open(path)?)
 }
 

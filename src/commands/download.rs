@@ -176,20 +176,35 @@ pub fn fatal_argument(args: &[String], has_root: bool) -> Option<String> {
     None
 }
 
-/// The warm-cache fast path, taken before any runtime, HTTP client or trust
-/// store exists: when every argument is an exact version already complete in
-/// the cache (src/cache/warm.rs) and acceptable without the network (go.sum
-/// lists its hashes, or the checksum database is not consulted for it),
-/// answer exactly as [`run`] would. `None`: something needs the full path,
+/// The warm-cache fast path, taken before any multi-thread runtime, HTTP
+/// client or trust store exists: when every argument is an exact version
+/// (or, with none or `all`, every module the pre-warm would download, its
+/// graph read from cached go.mod files) already complete in the cache
+/// (src/cache/warm.rs) and acceptable without the network (go.sum lists its
+/// hashes, or the checksum database is not consulted for it), answer
+/// exactly as [`run`] would. `None`: something needs the full path,
 /// which then decides everything afresh.
 pub fn try_warm(args: &Args, printer: &Printer) -> Option<ExitStatus> {
-    if args.modules.is_empty() || args.modules == ["all"] || args.x || args.write_sum {
+    if args.x || args.write_sum {
         return None;
     }
     let env = Env::from_process();
     let settings = Settings::from_env(&env).ok()?;
     if settings.goflags.x {
         return None;
+    }
+    let prewarm_all = args.modules == ["all"];
+    if args.modules.is_empty() || prewarm_all {
+        let inputs = super::prewarm::OfflineInputs {
+            settings: &settings,
+            gowork: env.go_var("GOWORK"),
+            all: prewarm_all,
+            json: args.json,
+        };
+        // One thread: the graph's go.mod files are local reads, and worker
+        // threads would only add wake-ups.
+        let runtime = tokio::runtime::Builder::new_current_thread().build().ok()?;
+        return runtime.block_on(super::prewarm::try_offline(inputs, printer));
     }
     let mut wanted = Vec::with_capacity(args.modules.len());
     for arg in &args.modules {
@@ -274,17 +289,6 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         if let Some(message) = fatal_argument(&args.modules, has_root) {
             printer.error(&format!("gomodfetch: {message}"));
             return Ok(ExitStatus::Failure);
-        }
-    }
-    if prewarm_mode && !args.write_sum && !x {
-        let inputs = super::prewarm::OfflineInputs {
-            settings: &settings,
-            gowork: env.go_var("GOWORK"),
-            all: prewarm_all,
-            json: args.json,
-        };
-        if let Some(status) = super::prewarm::try_offline(inputs, printer).await {
-            return Ok(status);
         }
     }
     let trace: Option<TraceFn> = x.then(|| {

@@ -291,7 +291,7 @@ impl GoModSource for CacheOnly {
             .layout
             .file(&m.path, &m.version, "mod")
             .map_err(|e| e.to_string())
-            .and_then(|f| std::fs::read(f).map_err(|e| e.to_string()))
+            .and_then(|f| crate::cache::warm::read_small(&f).map_err(|e| e.to_string()))
             .and_then(|d| {
                 if d.starts_with(b"//vgo 0.0.") {
                     Err("placeholder go.mod".to_string())
