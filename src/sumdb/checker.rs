@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::check::{self, SumdbCheckError, split_noun};
@@ -191,6 +192,8 @@ pub struct SumdbChecker {
     sums: Option<Mutex<SumState>>,
     /// Module versions whose database reads were started by `prefetch`.
     prefetched: Mutex<HashSet<(String, String)>>,
+    /// Whether a fork's `SECURITY ERROR` text was already handed out.
+    security_shown: AtomicBool,
 }
 
 impl SumdbChecker {
@@ -226,6 +229,7 @@ impl SumdbChecker {
                 })
             }),
             prefetched: Mutex::new(HashSet::new()),
+            security_shown: AtomicBool::new(false),
         }
     }
 
@@ -402,14 +406,18 @@ impl SumCheck for SumdbChecker {
                 SumKind::GoMod => format!("{version}/go.mod"),
             };
             self.check_sum(path, &version, h1).await.map_err(|e| {
-                // A fork is reported with Go's full SECURITY ERROR text.
-                let message = match &e {
-                    SumCheckError::Sumdb(s) => s.security_message().map(str::to_owned),
+                // A fork is reported with Go's full SECURITY ERROR text, once
+                // per run as go (which exits on it) prints it; the other
+                // modules it stopped say `security error: misbehaving server`.
+                let security = match &e {
+                    SumCheckError::Sumdb(s) => s.security_message(),
                     SumCheckError::GoSum(_) => None,
                 };
-                SumError {
-                    message: message.unwrap_or_else(|| e.to_string()),
-                }
+                let message = match security {
+                    Some(m) if !self.security_shown.swap(true, Ordering::SeqCst) => m.to_owned(),
+                    _ => e.to_string(),
+                };
+                SumError { message }
             })
         })
     }

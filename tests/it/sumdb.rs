@@ -1063,6 +1063,67 @@ mod e2e {
         }
     }
 
+    /// A fork met by several modules at once is reported once, as go (which
+    /// exits on it) reports it; the other modules fail without the text.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forked_tree_reported_once() {
+        let u = universe();
+        let sums = honest_sums(&u);
+        let db = in_rust_db(&sums, false).await;
+        let proxy = u.serve(std::time::Duration::ZERO);
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: proxy.url.clone(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &["example.com/a@v1.0.0"]).await;
+        assert!(out.status.success(), "{}", show(&out));
+        let mut forked = SumdbLog::new(&signer_key(1));
+        forked.add(
+            "example.com/evil",
+            "v1.0.0",
+            "example.com/evil v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        );
+        forked.add_sums(&sums);
+        *db.log.lock().unwrap() = forked;
+        let rest = &HONEST[1..];
+        let count = |out: &Output| {
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            all.matches("SECURITY ERROR").count()
+        };
+        let (h, e, t) = (ours.dir.clone(), env.clone(), tmp.path().to_path_buf());
+        let out = blocking(move || run("ours", &Home { dir: h }, &t, &e, rest)).await;
+        assert!(!out.status.success(), "{}", show(&out));
+        let errs = errors(&out);
+        assert_eq!(errs.len(), rest.len(), "{}", show(&out));
+        assert!(errs.iter().all(|e| !e.is_empty()), "{}", show(&out));
+        assert_eq!(count(&out), 1, "{}", show(&out));
+        let full = errs
+            .iter()
+            .find(|e| e.starts_with("SECURITY ERROR\n"))
+            .unwrap();
+        assert!(full.contains("\nproof of misbehavior:\n\t"), "{full}");
+        for e in errs.iter().filter(|e| *e != full) {
+            assert!(e.ends_with(": security error: misbehaving server"), "{e}");
+        }
+        if let Some((theirs, _)) = go {
+            let (h, e, t) = (theirs.dir.clone(), env, tmp.path().to_path_buf());
+            let go_out = blocking(move || run("go", &Home { dir: h }, &t, &e, rest)).await;
+            assert!(!go_out.status.success());
+            assert_eq!(count(&go_out), 1, "go: {}", show(&go_out));
+            assert!(
+                String::from_utf8_lossy(&go_out.stderr).contains(full.as_str()),
+                "go printed other evidence:\n{}\nours:\n{full}",
+                show(&go_out)
+            );
+        }
+    }
+
     fn module_dir(root: &Path, go_sum: Option<&str>) -> PathBuf {
         let dir = root.join("main");
         std::fs::create_dir_all(&dir).unwrap();
