@@ -34,7 +34,7 @@ use crate::module::{path as modpath, pseudo, version as semver};
 use crate::net::client::Client;
 use crate::proxy::protocol::{self, RevInfo};
 use crate::proxy::route::{Candidate, EntryKind, Router, Walk};
-use crate::repo::{BoxFuture, Repo, RepoError};
+use crate::repo::{BoxFuture, Provenance, Repo, RepoError, RepoFile};
 use crate::report::Reporter;
 use crate::settings::{CacheDirError, Settings};
 use crate::verify::{dirhash, zipcheck};
@@ -182,6 +182,10 @@ pub struct FetchError {
     pub version: String,
     pub context: Context,
     pub kind: Arc<FetchErrorKind>,
+    /// Where the bytes that failed came from (a proxy response's redacted
+    /// URL, or a cache file), when known. Not part of `Display` (Go's text,
+    /// which `--json` prints); [`FetchError::describe`] adds it.
+    pub from: Option<Provenance>,
 }
 
 impl std::fmt::Display for FetchError {
@@ -231,7 +235,40 @@ impl FetchError {
             version: version.to_string(),
             context,
             kind: Arc::new(kind),
+            from: None,
         }
+    }
+
+    /// Records where the failing bytes came from (kept if already known).
+    fn at(mut self, from: Option<Provenance>) -> Self {
+        if self.from.is_none() {
+            self.from = from;
+        }
+        self
+    }
+
+    /// The human-readable form: Go's text, then, when that text does not
+    /// already name them, one more line with the module@version and the
+    /// place the failing bytes came from:
+    /// `<go text>\n\t(<path>@<version> from <url>)`, either part left out
+    /// when Go's text has it (`\t(from <url>)`, `\t(<path>@<version>)`).
+    /// `--json` prints `Display` (Go's text) alone.
+    pub fn describe(&self) -> String {
+        let text = self.to_string();
+        let module = format!("{}@{}", self.path, self.version);
+        let name_module = !text.contains(&module) && !self.path.is_empty();
+        let place = self.from.as_ref().filter(|p| {
+            // Go's text already names the URL (HTTP errors) or the
+            // GOPROXY entry (`invalid response from proxy "..."`).
+            !text.contains(&p.place) && !p.entry.as_ref().is_some_and(|e| text.contains(e.as_str()))
+        });
+        let line = match (name_module, place) {
+            (false, None) => return text,
+            (true, None) => format!("({module})"),
+            (false, Some(p)) => format!("(from {})", p.place),
+            (true, Some(p)) => format!("({module} from {})", p.place),
+        };
+        format!("{text}\n\t{line}")
     }
 
     fn with_context(mut self, context: Context) -> Self {
@@ -297,7 +334,14 @@ struct Speculations {
 #[derive(Default)]
 struct Speculated {
     info: Option<RevInfo>,
-    zip: Option<(TempGuard, String)>,
+    zip: Option<SpecZip>,
+}
+
+/// A speculatively fetched zip: its temp file, `h1:` and where it came from.
+struct SpecZip {
+    tmp: TempGuard,
+    h1: String,
+    from: Option<Provenance>,
 }
 
 /// Calls [`Reporter::on_finish`] for one transfer when dropped.
@@ -415,12 +459,14 @@ impl Fetcher {
                 .prefetch(path, rev, &[SumKind::GoMod, SumKind::Zip]);
         }
         let owned = rev.to_string();
-        let info = self
+        let (info, _) = self
             .router
-            .try_proxies(path, &move |r: &dyn Repo| r.stat(owned.clone()))
+            .try_proxies_at(path, Some(RepoFile::Info(rev)), &move |r: &dyn Repo| {
+                r.stat(owned.clone())
+            })
             .await
-            .map_err(|e| {
-                let err = FetchError::new(path, rev, e);
+            .map_err(|(e, from)| {
+                let err = FetchError::new(path, rev, e).at(from);
                 if semver::canonical_module_version(rev) != rev {
                     err.with_context(Context::InvalidVersion)
                 } else {
@@ -514,21 +560,23 @@ impl Fetcher {
             self.sums
                 .check(path, version, SumKind::GoMod, &h1)
                 .await
-                .map_err(|e| wrap(e.into()))?;
+                .map_err(|e| wrap(e.into()).at(Some(Provenance::cache_file(&file))))?;
             return Ok(data);
         }
         self.sums.prefetch(path, version, &[SumKind::GoMod]);
         let owned = version.to_string();
-        let data = self
+        let (data, from) = self
             .router
-            .try_proxies(path, &move |r: &dyn Repo| r.go_mod(owned.clone()))
+            .try_proxies_at(path, Some(RepoFile::Mod(version)), &move |r: &dyn Repo| {
+                r.go_mod(owned.clone())
+            })
             .await
-            .map_err(|e| wrap(e.into()))?;
+            .map_err(|(e, from)| wrap(e.into()).at(from))?;
         let h1 = dirhash::hash_go_mod(&data);
         self.sums
             .check(path, version, SumKind::GoMod, &h1)
             .await
-            .map_err(|e| wrap(e.into()))?;
+            .map_err(|e| wrap(e.into()).at(from))?;
         let (f2, d2) = (file.clone(), data.clone());
         blocking(move || atomic::write_file(&f2, &d2))
             .await
@@ -608,14 +656,16 @@ impl Fetcher {
             .check(path, version, SumKind::GoMod, &go_mod_sum)
             .await
         {
-            out.error = Some(wrap(e.into()));
+            let from = out.go_mod.as_deref().map(Provenance::cache_file);
+            out.error = Some(wrap(e.into()).at(from));
             return Some(out);
         }
         out.go_mod_sum = Some(go_mod_sum);
+        let from = Provenance::cache_file(&hit.zip_path);
         out.zip = Some(hit.zip_path);
         if let Err(e) = self.sums.check(path, version, SumKind::Zip, &hit.sum).await {
             out.sum = Some(hit.sum);
-            out.error = Some(wrap(e.into()));
+            out.error = Some(wrap(e.into()).at(Some(from)));
             return Some(out);
         }
         out.sum = Some(hit.sum);
@@ -646,7 +696,7 @@ impl Fetcher {
                 .map_err(|e| wrap(e.into()))?,
         );
         out.go_mod_sum = Some(dirhash::hash_go_mod(&go_mod_bytes));
-        let zip = self.download_zip(path, version, pre_zip).await?;
+        let (zip, from) = self.download_zip(path, version, pre_zip).await?;
         out.zip = Some(zip.clone());
         let ziphash = layout
             .file(path, version, "ziphash")
@@ -665,20 +715,25 @@ impl Fetcher {
             self.sums
                 .check(path, version, SumKind::Zip, h1)
                 .await
-                .map_err(|e| wrap(e.into()))?;
+                .map_err(|e| wrap(e.into()).at(Some(from.clone())))?;
         }
-        out.dir = Some(self.extract(path, version, &zip).await?);
+        out.dir = Some(
+            self.extract(path, version, &zip)
+                .await
+                .map_err(|e| e.at(Some(from)))?,
+        );
         Ok(())
     }
 
     /// `DownloadZip`: the zip in the cache, downloading it if needed (or
-    /// committing `pre`, a speculative fetch of it with its `h1:`).
+    /// committing `pre`, a speculative fetch of it with its `h1:`), and
+    /// where its bytes came from (the proxy URL, or the cache file).
     async fn download_zip(
         &self,
         path: &str,
         version: &str,
-        pre: Option<(TempGuard, String)>,
-    ) -> Result<PathBuf, FetchError> {
+        pre: Option<SpecZip>,
+    ) -> Result<(PathBuf, Provenance), FetchError> {
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let layout = self.layout_for(path, version)?;
         let zipfile = layout
@@ -687,8 +742,9 @@ impl Fetcher {
         let ziphash = layout
             .file(path, version, "ziphash")
             .map_err(|e| wrap(e.into()))?;
+        let cached = Provenance::cache_file(&zipfile);
         if exists(&zipfile).await && exists(&ziphash).await {
-            return Ok(zipfile);
+            return Ok((zipfile, cached));
         }
         let lockfile = layout
             .file(path, version, "lock")
@@ -703,7 +759,7 @@ impl Fetcher {
         // Re-check: another process may have finished while we waited.
         let zip_exists = exists(&zipfile).await;
         if zip_exists && exists(&ziphash).await {
-            return Ok(zipfile);
+            return Ok((zipfile, cached));
         }
         let base = file_name(&zipfile);
         {
@@ -717,16 +773,19 @@ impl Fetcher {
         if zip_exists {
             // A zip without its hash: re-hash it, no network (Go's hashZip).
             self.hash_and_commit(path, version, &zipfile, &zipfile, &ziphash, None)
-                .await?;
-            return Ok(zipfile);
+                .await
+                .map_err(|e| e.at(Some(cached.clone())))?;
+            return Ok((zipfile, cached));
         }
-        if let Some((tmp, h1)) = pre {
+        if let Some(SpecZip { tmp, h1, from }) = pre {
             // Fetched ahead (entry names checked, hashed): now the same
             // checksum check and commit as a fresh download.
+            let from = from.unwrap_or(cached);
             self.hash_and_commit(path, version, tmp.path(), &zipfile, &ziphash, Some(h1))
-                .await?;
+                .await
+                .map_err(|e| e.at(Some(from.clone())))?;
             tmp.keep();
-            return Ok(zipfile);
+            return Ok((zipfile, from));
         }
         let (file, tmp) = {
             let (d, b) = (dir.clone(), base.clone());
@@ -738,20 +797,24 @@ impl Fetcher {
             .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp, false)
             .await;
         let result = match result {
-            Ok(()) => {
+            Ok(from) => {
+                let from = from.unwrap_or(cached);
                 self.hash_and_commit(path, version, &tmp, &zipfile, &ziphash, None)
                     .await
+                    .map(|()| from.clone())
+                    .map_err(|e| e.at(Some(from)))
             }
             Err(e) => Err(e),
         };
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
-        result.map(|()| zipfile)
+        result.map(|from| (zipfile, from))
     }
 
     /// Walks the proxy list streaming the zip into `file` (rewound between
     /// entries), then checks the entry-name prefixes (Go's `downloadZip`).
+    /// Says which entry's URL answered, when it can tell.
     async fn fetch_zip_into(
         &self,
         path: &str,
@@ -759,7 +822,7 @@ impl Fetcher {
         mut file: tokio::fs::File,
         tmp: &Path,
         only_first_proxy: bool,
-    ) -> Result<(), FetchError> {
+    ) -> Result<Option<Provenance>, FetchError> {
         let wrap = |e: FetchErrorKind| FetchError::new(path, version, e);
         let id = self.reporter.on_start(path, version, None);
         // `on_finish` also when this future is dropped (an abandoned
@@ -769,6 +832,7 @@ impl Fetcher {
         let progress = move |n: u64| reporter.on_progress(id, n);
         let mut walk = Walk::default();
         let mut ok = false;
+        let mut answered = None;
         let mut candidates = self.router.candidates(path).map_err(|e| wrap(e.into()));
         if only_first_proxy && let Ok(c) = &mut candidates {
             c.truncate(1);
@@ -782,29 +846,33 @@ impl Fetcher {
             }
         };
         for (candidate, fall_back_on_error, kind) in candidates {
-            let err = match candidate {
-                Candidate::Fail(e) => e,
+            let (err, from) = match candidate {
+                Candidate::Fail(e) => (e, None),
                 Candidate::Repo(repo) => {
                     use tokio::io::AsyncSeekExt;
+                    let from = repo.location(RepoFile::Zip(version));
                     let _ = file.set_len(0).await;
                     let _ = file.seek(std::io::SeekFrom::Start(0)).await;
                     match repo.zip(version, &mut file, tmp, &progress).await {
                         Ok(_) => {
                             ok = true;
+                            answered = from;
                             break;
                         }
-                        Err(e) => e,
+                        Err(e) => (e, from),
                     }
                 }
             };
-            if !walk.record(err, kind, fall_back_on_error) {
+            if !walk.record_from(err, from, kind, fall_back_on_error) {
                 break;
             }
         }
         drop(finished);
         if !ok {
-            return Err(wrap(walk.finish().into()));
+            let (err, from) = walk.finish_from();
+            return Err(wrap(err.into()).at(from));
         }
+        let wrap = |e: FetchErrorKind| wrap(e).at(answered.clone());
         use tokio::io::AsyncWriteExt;
         file.flush()
             .await
@@ -826,7 +894,7 @@ impl Fetcher {
                 name: String::from_utf8_lossy(&bad).into_owned(),
             }));
         }
-        Ok(())
+        Ok(answered)
     }
 
     /// `hashZip` + rename: h1 of `src` (unless `known`), [`SumCheck`],
@@ -988,11 +1056,16 @@ impl Fetcher {
             // the file's creation there and the guard here would leak it.
             let (file, tmp) = atomic::temp_file(&dir, &speculative_prefix(version)).ok()?;
             let guard = TempGuard(Some(tmp.clone()));
-            self.fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp, true)
+            let from = self
+                .fetch_zip_into(path, version, tokio::fs::File::from_std(file), &tmp, true)
                 .await
                 .ok()?;
             let h1 = hash_zip_file(&tmp).await.ok()?;
-            Some((guard, h1))
+            Some(SpecZip {
+                tmp: guard,
+                h1,
+                from,
+            })
         };
         match tokio::join!(info, zip) {
             (Some(info), zip) => Speculated { info, zip },

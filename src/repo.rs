@@ -41,6 +41,44 @@ pub trait Repo: Send + Sync {
         dst_path: &'a Path,
         progress: ProgressFn<'a>,
     ) -> BoxFuture<'a, Result<u64, RepoError>>;
+    /// Where `file` is read from, for error messages: the redacted URL of
+    /// the request a proxy sends for it, or `None` (version control, whose
+    /// errors name their own place). Pure: no request is made.
+    fn location(&self, _file: RepoFile<'_>) -> Option<Provenance> {
+        None
+    }
+}
+
+/// One file of the proxy protocol (`<path>/@v/<version>.<ext>`, list, latest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoFile<'a> {
+    /// `@v/<rev>.info`.
+    Info(&'a str),
+    /// `@v/<version>.mod`.
+    Mod(&'a str),
+    /// `@v/<version>.zip`.
+    Zip(&'a str),
+}
+
+/// Where the bytes that failed came from: the redacted URL of the response
+/// (or the cache file) and the GOPROXY entry that served it. Shown after
+/// Go's text in human-readable output only (`--json` keeps Go's text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The redacted URL of the response, or the cache file's path.
+    pub place: String,
+    /// The GOPROXY entry (redacted URL) that answered; `None` for a cache file.
+    pub entry: Option<String>,
+}
+
+impl Provenance {
+    /// A file read from the module cache.
+    pub fn cache_file(path: &Path) -> Self {
+        Self {
+            place: path.display().to_string(),
+            entry: None,
+        }
+    }
 }
 
 /// Why a repository operation failed. `Display` is Go's text of the cause;

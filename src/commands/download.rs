@@ -75,9 +75,30 @@ pub struct ModuleJson {
     /// Provenance, as the resolved `RevInfo` carried it.
     #[serde(rename = "Origin", skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// The error for people (`FetchError::describe`: Go's text plus where
+    /// the failing bytes came from); never in the JSON, which is Go's.
+    #[serde(skip)]
+    pub error_detail: String,
 }
 
 impl ModuleJson {
+    /// Records a failure: Go's text for `Error`, the described form for
+    /// the plain-text output.
+    pub fn set_error(&mut self, e: &crate::fetch::FetchError) {
+        self.error = e.to_string();
+        self.error_detail = e.describe();
+    }
+
+    /// The line(s) a plain (non-JSON) run prints for a failed module.
+    pub fn error_line(&self) -> String {
+        let text = if self.error_detail.is_empty() {
+            &self.error
+        } else {
+            &self.error_detail
+        };
+        format!("gomodfetch: {text}")
+    }
+
     /// `json.MarshalIndent(m, "", "\t")` plus Go's HTML escaping.
     pub fn to_go_json(&self) -> String {
         let mut buf = Vec::new();
@@ -111,7 +132,7 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
     let info = match fetcher.query(path, query).await {
         Ok(info) => info,
         Err(e) => {
-            m.error = e.to_string();
+            m.set_error(&e);
             m.origin = e.origin();
             return m;
         }
@@ -129,7 +150,7 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
     m.sum = outcome.sum.unwrap_or_default();
     m.go_mod_sum = outcome.go_mod_sum.unwrap_or_default();
     if let Some(e) = outcome.error {
-        m.error = e.to_string();
+        m.set_error(&e);
     }
     m
 }
@@ -387,7 +408,7 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         if args.json {
             printer.data(&m.to_go_json());
         } else if !m.error.is_empty() {
-            printer.error(&format!("gomodfetch: {}", m.error));
+            printer.error(&m.error_line());
         }
     }
     Ok(if failed {

@@ -86,7 +86,7 @@ impl ModuleDownloader for FetcherDownloader {
                 Some(z) => tokio::fs::metadata(z).await.map(|m| m.len()).unwrap_or(0),
                 None => 0,
             };
-            let json = ModuleJson {
+            let mut json = ModuleJson {
                 path,
                 version,
                 info: show(outcome.info),
@@ -95,9 +95,11 @@ impl ModuleDownloader for FetcherDownloader {
                 dir: show(outcome.dir),
                 sum: outcome.sum.unwrap_or_default(),
                 go_mod_sum: outcome.go_mod_sum.unwrap_or_default(),
-                error: outcome.error.map(|e| e.to_string()).unwrap_or_default(),
                 ..ModuleJson::default()
             };
+            if let Some(e) = &outcome.error {
+                json.set_error(e);
+            }
             if let Some(p) = progress {
                 p.module_done();
             }
@@ -235,7 +237,7 @@ pub async fn run(
         if args.json {
             printer.data(&d.json.to_go_json());
         } else if !d.json.error.is_empty() {
-            printer.error(&format!("gomodfetch: {}", d.json.error));
+            printer.error(&d.json.error_line());
         }
     }
     // modcmd `runDownload`: the module errors end a plain run (exit 1)

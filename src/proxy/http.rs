@@ -9,7 +9,7 @@ use crate::module::{path as modpath, version};
 use crate::net::client::{Client, HttpError};
 use crate::net::redact::redact;
 use crate::proxy::protocol::{self, ListLine, RevInfo};
-use crate::repo::{BoxFuture, ProgressFn, Repo, RepoError};
+use crate::repo::{BoxFuture, ProgressFn, Provenance, Repo, RepoError, RepoFile};
 
 /// Go's `codehost.MaxZipFile`.
 pub const MAX_ZIP_FILE: u64 = 500 << 20;
@@ -119,6 +119,19 @@ impl Repo for ProxyRepo {
                 Err(HttpError::TooLarge { .. }) => Err(RepoError::ZipTooLarge),
                 Err(e) => Err(e.into()),
             }
+        })
+    }
+
+    fn location(&self, file: RepoFile<'_>) -> Option<Provenance> {
+        let (rev, ext) = match file {
+            RepoFile::Info(v) => (v, "info"),
+            RepoFile::Mod(v) => (v, "mod"),
+            RepoFile::Zip(v) => (v, "zip"),
+        };
+        let enc = modpath::escape_version(rev).ok()?;
+        Some(Provenance {
+            place: redact(&self.url(&format!("@v/{enc}.{ext}"))),
+            entry: Some(redact(&self.base).trim_end_matches('/').to_string()),
         })
     }
 }

@@ -9,7 +9,7 @@
 use crate::net::client::Client;
 use crate::proxy::http::ProxyRepo;
 use crate::proxy::list::{self, Entry, ProxyListError, ProxySpec};
-use crate::repo::{BoxFuture, Repo, RepoError};
+use crate::repo::{BoxFuture, Provenance, Repo, RepoError, RepoFile};
 
 /// One operation on a repository (e.g. `|r| r.stat(rev)`).
 pub type RepoOp<'f, T> =
@@ -107,20 +107,39 @@ impl Router {
 
     /// Runs `op` against each entry until one succeeds (`TryProxies`).
     pub async fn try_proxies<T>(&self, path: &str, op: &RepoOp<'_, T>) -> Result<T, RepoError> {
+        self.try_proxies_at(path, None, op)
+            .await
+            .map(|(v, _)| v)
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`Router::try_proxies`] for an operation that reads `file`: also
+    /// says where the answer (or the reported error) came from, when the
+    /// entry can tell ([`Repo::location`]).
+    pub async fn try_proxies_at<T>(
+        &self,
+        path: &str,
+        file: Option<RepoFile<'_>>,
+        op: &RepoOp<'_, T>,
+    ) -> Result<(T, Option<Provenance>), (RepoError, Option<Provenance>)> {
         let mut walk = Walk::default();
-        for (candidate, fall_back_on_error, kind) in self.candidates(path)? {
-            let err = match candidate {
-                Candidate::Fail(err) => err,
-                Candidate::Repo(repo) => match op(repo.as_ref()).await {
-                    Ok(v) => return Ok(v),
-                    Err(err) => err,
-                },
+        let candidates = self.candidates(path).map_err(|e| (e, None))?;
+        for (candidate, fall_back_on_error, kind) in candidates {
+            let (err, from) = match candidate {
+                Candidate::Fail(err) => (err, None),
+                Candidate::Repo(repo) => {
+                    let from = file.and_then(|f| repo.location(f));
+                    match op(repo.as_ref()).await {
+                        Ok(v) => return Ok((v, from)),
+                        Err(err) => (err, from),
+                    }
+                }
             };
-            if !walk.record(err, kind, fall_back_on_error) {
+            if !walk.record_from(err, from, kind, fall_back_on_error) {
                 break;
             }
         }
-        Err(walk.finish())
+        Err(walk.finish_from())
     }
 }
 
@@ -128,6 +147,8 @@ impl Router {
 #[derive(Default)]
 pub struct Walk {
     best: Option<RepoError>,
+    /// Where `best` came from.
+    best_from: Option<Provenance>,
     rank: u8,
 }
 
@@ -138,23 +159,44 @@ const DIRECT_RANK: u8 = 2;
 impl Walk {
     /// Records a failed entry; returns whether the walk goes on.
     pub fn record(&mut self, err: RepoError, kind: EntryKind, fall_back_on_error: bool) -> bool {
+        self.record_from(err, None, kind, fall_back_on_error)
+    }
+
+    /// [`Walk::record`], with where the error came from.
+    pub fn record_from(
+        &mut self,
+        err: RepoError,
+        from: Option<Provenance>,
+        kind: EntryKind,
+        fall_back_on_error: bool,
+    ) -> bool {
         let not_found = err.is_not_found();
         let is_use_proxy = matches!(err, RepoError::UseProxy);
         if kind == EntryKind::Direct || (kind == EntryKind::NoProxy && !is_use_proxy) {
             self.best = Some(err);
+            self.best_from = from;
             self.rank = DIRECT_RANK;
         } else if self.rank <= PROXY_RANK && !not_found {
             self.best = Some(err);
+            self.best_from = from;
             self.rank = PROXY_RANK;
         } else if self.rank == NOT_EXIST_RANK {
             self.best = Some(err);
+            self.best_from = from;
         }
         fall_back_on_error || not_found
     }
 
     /// The error to report.
     pub fn finish(self) -> RepoError {
-        self.best
-            .unwrap_or(RepoError::ProxyList(ProxyListError::NoEntries))
+        self.finish_from().0
+    }
+
+    /// [`Walk::finish`], with where the error came from.
+    pub fn finish_from(self) -> (RepoError, Option<Provenance>) {
+        match self.best {
+            Some(e) => (e, self.best_from),
+            None => (RepoError::ProxyList(ProxyListError::NoEntries), None),
+        }
     }
 }
