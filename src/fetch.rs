@@ -268,7 +268,8 @@ impl FetchError {
             (false, Some(p)) => format!("(from {})", p.place),
             (true, Some(p)) => format!("({module} from {})", p.place),
         };
-        format!("{text}\n\t{line}")
+        // Go's checksum-mismatch block ends in a newline already.
+        format!("{}\n\t{line}", text.trim_end_matches('\n'))
     }
 
     fn with_context(mut self, context: Context) -> Self {

@@ -81,13 +81,24 @@ pub fn extract(
         if remove_all(dir).is_ok() {
             let _ = std::fs::remove_file(partial);
         }
-        return Err(ExtractError::Zip(e.to_string()));
+        return Err(ExtractError::Zip(go_text(&e)));
     }
     std::fs::remove_file(partial).map_err(io(partial))?;
     if !modcacherw {
         make_dirs_read_only(dir);
     }
     Ok(())
+}
+
+/// Go's text of an `Unzip` error: `unzip <zipfile>: <cause>` (the
+/// wrapper's `Display` leaves the cause to the error chain).
+fn go_text(e: &zipcheck::ZipError) -> String {
+    match e {
+        zipcheck::ZipError::Unzip { zip, source } => {
+            format!("unzip {}: {}", zip.display(), go_text(source))
+        }
+        e => e.to_string(),
+    }
 }
 
 /// `makeDirsReadOnly`: children before parents, `mode &^ 0222`.

@@ -614,11 +614,31 @@ fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// Whether the connection closed before the message was complete (hyper's
+/// `IncompleteMessage`): Go's `io.EOF` before a response, or
+/// `io.ErrUnexpectedEOF` inside a body.
+fn closed_early(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 fn transport_message(err: &reqwest::Error) -> String {
     // A TLS failure reads as Go's (`tls: failed to verify certificate:
     // x509: ...`), with the details our verifier recorded.
     if let Some(text) = tls::describe_error(err) {
         return text;
+    }
+    // net/http: the server closed the connection before any response.
+    if closed_early(err) {
+        return "EOF".into();
     }
     let mut parts = Vec::new();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -640,6 +660,9 @@ fn transport_message(err: &reqwest::Error) -> String {
 }
 
 fn body_message(err: &reqwest::Error) -> String {
+    if closed_early(err) {
+        return "unexpected EOF".into();
+    }
     let text = transport_message(err);
     if text.is_empty() {
         "unexpected EOF".into()

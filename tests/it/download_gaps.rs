@@ -426,12 +426,16 @@ fn oversize_zip_stream_fails_like_go() {
         "{names:?}"
     );
     assert!(!ours.cache().join("example.com/simple@v1.0.0").exists());
-    // Plain text: module@version and the cause on stderr.
+    // Plain text: module@version and the cause on stderr, then the URL
+    // the oversized body came from (go's text has none).
     let plain = ours.ours(&["download", "example.com/simple@v1.0.0"]);
     assert_eq!(plain.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&plain.stderr),
-        "gomodfetch: example.com/simple@v1.0.0: downloaded zip file too large\n"
+        format!(
+            "gomodfetch: example.com/simple@v1.0.0: downloaded zip file too large\n\t(from {}/example.com/simple/@v/v1.0.0.zip)\n",
+            proxy.url()
+        )
     );
     if go_or_skip() {
         let go_out = go.go(&["mod", "download", "-json", args[0], args[1]]);

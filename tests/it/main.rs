@@ -13,6 +13,7 @@ mod live;
 mod mirror;
 mod module_oracle;
 mod prewarm;
+mod provenance;
 mod serve;
 mod sumdb;
 mod sumdb_vectors;

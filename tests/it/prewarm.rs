@@ -605,11 +605,19 @@ fn go_sum_mismatch_refused_like_go() {
         go_lines.iter().any(|l| l.contains("checksum mismatch")),
         "go's refusal: {go_lines:?}"
     );
+    // Ours adds where the bad zip came from after go's text.
+    let (from, our_lines): (Vec<String>, Vec<String>) = lines(&o, "gomodfetch: ")
+        .into_iter()
+        .partition(|l| l.starts_with("\t(from "));
     assert_eq!(
-        lines(&o, "gomodfetch: "),
-        go_lines,
-        "refusal lines (left: ours, right: go)"
+        from,
+        [format!(
+            "\t(from {}/example.com/a/@v/v1.0.0.zip)",
+            proxy.url
+        )],
+        "{our_lines:?}"
     );
+    assert_eq!(our_lines, go_lines, "refusal lines (left: ours, right: go)");
     let ours_files = cache_files(&our_cache);
     assert!(
         !ours_files
