@@ -1126,11 +1126,28 @@ impl Fetcher {
 
     // ---- queries -------------------------------------------------------------
 
-    /// Resolves `path@query` as `go mod download` does (modload/query.go
-    /// `queryProxy` with no current version and retractions allowed-checked).
+    /// Resolves `path@query` as `go mod download` does outside a module
+    /// (modload/query.go `queryProxy` with no current version and
+    /// retractions allowed-checked).
     pub async fn query(&self, path: &str, query: &str) -> Result<RevInfo, FetchError> {
+        self.query_from(path, query, "", &|_| false).await
+    }
+
+    /// `queryProxy` inside a module: `current` is the version the build list
+    /// selects for `path` (`""` or `none`: none), which `upgrade` and `patch`
+    /// are relative to (and may stay on); `excluded` are the main modules'
+    /// `exclude` versions, skipped like retracted ones by every query that
+    /// chooses among versions (modload `CheckAllowed`).
+    pub async fn query_from(
+        &self,
+        path: &str,
+        query: &str,
+        current: &str,
+        excluded: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<RevInfo, FetchError> {
         let err = |k: FetchErrorKind| FetchError::new(path, query, k);
-        let matcher = match Matcher::new(path, query) {
+        let current = if current == "none" { "" } else { current };
+        let matcher = match Matcher::new(path, query, current) {
             Ok(m) => m,
             Err(QueryKind::Revision) => return self.stat_query(path, query).await,
             Err(QueryKind::Bad(k)) => return Err(err(*k)),
@@ -1154,11 +1171,21 @@ impl Fetcher {
                 }
             })?;
         let versions = protocol::tagged_versions(&lines, &matcher.prefix);
-        let retracted = self.retractions(path, &versions).await;
+        // `allowsVersion` consults the retractions (`CheckAllowed`) only for
+        // a version that passes the prefix, the filter and the exclusions;
+        // they come from the go.mod of the module's latest version, whatever
+        // the query's prefix (`queryLatestVersionIgnoringRetractions`).
+        let retracted = if versions.iter().any(|v| matcher.allows(v) && !excluded(v)) {
+            let all = protocol::tagged_versions(&lines, "");
+            self.retractions(path, &all).await
+        } else {
+            Vec::new()
+        };
         let allowed = |v: &str| {
-            !retracted
-                .iter()
-                .any(|(lo, hi)| semver::compare(lo, v).is_le() && semver::compare(v, hi).is_le())
+            !excluded(v)
+                && !retracted.iter().any(|(lo, hi)| {
+                    semver::compare(lo, v).is_le() && semver::compare(v, hi).is_le()
+                })
         };
         let (releases, prereleases) = self
             .filter_versions(path, &matcher, &versions, &allowed)
@@ -1169,7 +1196,7 @@ impl Fetcher {
             releases.last().or(prereleases.last())
         };
         if let Some(v) = pick {
-            return self.stat(path, v).await;
+            return self.stat_from(path, v, query, current).await;
         }
         if matcher.may_use_latest {
             let latest = self
@@ -1190,6 +1217,9 @@ impl Fetcher {
             match latest {
                 Ok(info) => {
                     if matcher.allows(&info.version) && allowed(&info.version) {
+                        if matcher.relative && pseudo::is_pseudo_version(current) {
+                            return self.stat_from(path, &info.version, query, current).await;
+                        }
                         // `@latest`'s JSON is what Go stores as `<v>.info`.
                         self.write_info(path, &info).await?;
                         return Ok(info);
@@ -1199,7 +1229,32 @@ impl Fetcher {
                 Err(e) => return Err(err(e.into())),
             }
         }
+        // `upgrade` and `patch` may stay on the current version if allowed.
+        if matcher.relative && !current.is_empty() && !excluded(current) {
+            return self.stat(path, current).await;
+        }
         Err(err(FetchErrorKind::NoMatch(query.to_string())))
+    }
+
+    /// `queryProxy`'s `lookup`: `upgrade` and `patch` never move from a
+    /// pseudo-version to a chronologically older version.
+    async fn stat_from(
+        &self,
+        path: &str,
+        v: &str,
+        query: &str,
+        current: &str,
+    ) -> Result<RevInfo, FetchError> {
+        let info = self.stat(path, v).await?;
+        if (query == "upgrade" || query == "patch")
+            && pseudo::is_pseudo_version(current)
+            && let Some(t) = info.time
+            && let Ok(ct) = pseudo::pseudo_version_time(current)
+            && t < ct
+        {
+            return self.stat(path, current).await;
+        }
+        Ok(info)
     }
 
     /// A query answered by `.info` directly (exact versions, revisions).
@@ -1311,8 +1366,10 @@ enum QueryKind {
     Bad(Box<FetchErrorKind>),
 }
 
-/// `newQueryMatcher` for a module with no current version.
+/// `newQueryMatcher`.
 struct Matcher {
+    /// `upgrade` or `patch` relative to a current version.
+    relative: bool,
     prefix: String,
     filter: Filter,
     can_stat: bool,
@@ -1347,14 +1404,16 @@ fn matches_major(path: &str, v: &str) -> bool {
 }
 
 impl Matcher {
-    fn new(path: &str, query: &str) -> Result<Self, QueryKind> {
+    /// `current`: the selected version of `path`, `""` for none.
+    fn new(path: &str, query: &str, current: &str) -> Result<Self, QueryKind> {
         let mut m = Matcher {
+            relative: false,
             prefix: String::new(),
             filter: Filter::All,
             can_stat: false,
             prefer_lower: false,
             may_use_latest: false,
-            prefer_incompatible: false,
+            prefer_incompatible: current.ends_with("+incompatible"),
         };
         let bad = |v: &str| {
             QueryKind::Bad(Box::new(FetchErrorKind::BadRange {
@@ -1375,12 +1434,20 @@ impl Matcher {
                 Err(bad(rest))
             }
         };
-        if query == "latest" || query == "upgrade" {
+        if query == "latest" || (query == "upgrade" && current.is_empty()) {
             m.may_use_latest = true;
-        } else if query == "patch" {
-            return Err(QueryKind::Bad(Box::new(FetchErrorKind::NoPatchBase(
-                path.into(),
-            ))));
+        } else if query == "upgrade" || query == "patch" {
+            if current.is_empty() {
+                return Err(QueryKind::Bad(Box::new(FetchErrorKind::NoPatchBase(
+                    path.into(),
+                ))));
+            }
+            m.relative = true;
+            m.may_use_latest = pseudo::is_pseudo_version(current);
+            m.filter = Filter::Ge(current.to_string());
+            if query == "patch" {
+                m.prefix = format!("{}.", semver::major_minor(current));
+            }
         } else if let Some(v) = query.strip_prefix("<=") {
             let v = range(v)?;
             if is_prefix_version(&v) {
@@ -1496,21 +1563,51 @@ mod tests {
     }
 
     #[test]
+    fn upgrade_and_patch_are_relative_to_the_current_version() {
+        let m = Matcher::new("example.com/m", "patch", "v1.2.3")
+            .ok()
+            .unwrap();
+        assert!(m.relative && !m.may_use_latest);
+        assert!(m.allows("v1.2.3") && m.allows("v1.2.9") && !m.allows("v1.3.0"));
+        assert!(!m.allows("v1.2.2"));
+        let m = Matcher::new("example.com/m", "upgrade", "v1.2.3")
+            .ok()
+            .unwrap();
+        assert!(m.allows("v1.3.0") && m.allows("v1.2.3") && !m.allows("v1.2.2"));
+        let pseudo = "v0.0.0-20230101000000-abcdefabcdef";
+        let m = Matcher::new("example.com/m", "upgrade", pseudo)
+            .ok()
+            .unwrap();
+        assert!(m.may_use_latest);
+        // With no current version: upgrade is latest, patch has no base.
+        let m = Matcher::new("example.com/m", "upgrade", "").ok().unwrap();
+        assert!(!m.relative && m.may_use_latest && m.allows("v0.1.0"));
+        assert!(matches!(
+            Matcher::new("example.com/m", "patch", ""),
+            Err(QueryKind::Bad(k)) if matches!(*k, FetchErrorKind::NoPatchBase(_))
+        ));
+        let m = Matcher::new("example.com/m", "latest", "v2.0.0+incompatible")
+            .ok()
+            .unwrap();
+        assert!(m.prefer_incompatible);
+    }
+
+    #[test]
     fn matcher_rules() {
-        let m = Matcher::new("example.com/m", "v1.2").ok().unwrap();
+        let m = Matcher::new("example.com/m", "v1.2", "").ok().unwrap();
         assert!(m.allows("v1.2.3") && !m.allows("v1.20.0") && !m.allows("v1.2.0-pre"));
-        let m = Matcher::new("example.com/m", "<v1.3.0").ok().unwrap();
+        let m = Matcher::new("example.com/m", "<v1.3.0", "").ok().unwrap();
         assert!(m.allows("v1.2.9") && !m.allows("v1.3.0"));
         assert!(matches!(
-            Matcher::new("example.com/m", "<=v1.2"),
+            Matcher::new("example.com/m", "<=v1.2", ""),
             Err(QueryKind::Bad(k)) if matches!(*k, FetchErrorKind::AmbiguousRange { .. })
         ));
         assert!(matches!(
-            Matcher::new("example.com/m", "master"),
+            Matcher::new("example.com/m", "master", ""),
             Err(QueryKind::Revision)
         ));
         assert!(
-            Matcher::new("example.com/m", "v1.2.3")
+            Matcher::new("example.com/m", "v1.2.3", "")
                 .ok()
                 .unwrap()
                 .can_stat

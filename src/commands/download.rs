@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use crate::commands::inmodule::Job;
 use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::Fetcher;
 use crate::module::path::go_quote;
@@ -301,15 +302,26 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         printer.error(&format!("gomodfetch: {e}"));
         return Ok(ExitStatus::Failure);
     }
+    // Inside a module or workspace, arguments resolve against its build list.
+    let mut workspace: Option<Arc<crate::graph::workspace::Workspace>> = None;
     if !prewarm_mode {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let found = crate::graph::workspace::Workspace::discover(&cwd, env.go_var("GOWORK"));
         let has_root = !matches!(
-            crate::graph::workspace::Workspace::discover(&cwd, env.go_var("GOWORK")),
+            found,
             Err(crate::graph::workspace::WorkspaceError::NoModule)
         );
         if let Some(message) = fatal_argument(&args.modules, has_root) {
             printer.error(&format!("gomodfetch: {message}"));
             return Ok(ExitStatus::Failure);
+        }
+        match found {
+            Ok(ws) => workspace = Some(Arc::new(ws)),
+            Err(crate::graph::workspace::WorkspaceError::NoModule) => {}
+            Err(e) => {
+                printer.error(&format!("gomodfetch: {e}"));
+                return Ok(ExitStatus::Failure);
+            }
         }
     }
     let trace: Option<TraceFn> = x.then(|| {
@@ -372,13 +384,39 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         let fetcher = Arc::new(fetcher);
         return super::prewarm::run(fetcher, checker, prewarm_args, progress, printer).await;
     }
+    let fetcher = Arc::new(fetcher);
+    let mut graph_error = None;
+    let planned: Vec<Job> = match workspace {
+        Some(ws) => {
+            let source = Arc::new(super::prewarm::FetcherSource(fetcher.clone()));
+            let plan = match super::inmodule::plan(ws, source, &args.modules, args.jobs * 2).await {
+                Ok(plan) => plan,
+                Err(e) => {
+                    if let Some(p) = &progress {
+                        p.finish();
+                    }
+                    printer.error(&format!("gomodfetch: {e}"));
+                    return Ok(ExitStatus::Failure);
+                }
+            };
+            for note in &plan.notes {
+                printer.error(note);
+            }
+            if let Some(p) = &progress {
+                p.on_total(plan.jobs.len());
+            }
+            graph_error = plan.graph_error;
+            plan.jobs
+        }
+        None => args.modules.iter().cloned().map(Job::Arg).collect(),
+    };
     let jobs = args.jobs.max(1);
-    let results: Vec<ModuleJson> = futures_util::stream::iter(args.modules.iter())
-        .map(|arg| {
+    let results: Vec<ModuleJson> = futures_util::stream::iter(planned)
+        .map(|job| {
             let fetcher = &fetcher;
             let progress = progress.clone();
             async move {
-                let m = download_one(fetcher, arg).await;
+                let m = super::inmodule::download(fetcher, job).await;
                 if let Some(p) = progress {
                     p.module_done();
                 }
@@ -410,6 +448,14 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
         } else if !m.error.is_empty() {
             printer.error(&m.error_line());
         }
+    }
+    // modcmd `runDownload`: a plain run stops at the module errors; the
+    // graph error (`infosErr`) comes last.
+    if let Some(e) = graph_error
+        && (args.json || !failed)
+    {
+        printer.error(&format!("gomodfetch: {e}"));
+        failed = true;
     }
     Ok(if failed {
         ExitStatus::Failure

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod doctor;
 pub mod download;
 pub mod hash;
+pub mod inmodule;
 pub mod mirror;
 pub mod prewarm;
 pub mod serve;

@@ -31,7 +31,7 @@ pub struct PrewarmArgs {
 }
 
 /// The fetcher as the graph's go.mod source.
-struct FetcherSource(Arc<Fetcher>);
+pub(crate) struct FetcherSource(pub(crate) Arc<Fetcher>);
 
 impl GoModSource for FetcherSource {
     fn go_mod(&self, m: ModuleVersion) -> BoxFuture<Result<Vec<u8>, String>> {

@@ -309,6 +309,15 @@ impl Workspace {
         self.exclude.contains(m)
     }
 
+    /// The versions of `path` the main modules exclude.
+    pub fn excluded_versions(&self, path: &str) -> Vec<String> {
+        self.exclude
+            .iter()
+            .filter(|m| m.path == path)
+            .map(|m| m.version.clone())
+            .collect()
+    }
+
     /// modload `Replacement`: go.work replacements first, then the main
     /// modules' (an exact `path version` entry wins over a path-only one).
     pub fn replacement(&self, m: &ModuleVersion) -> Result<Option<Replacement>, WorkspaceError> {
