@@ -50,7 +50,7 @@ pub enum Job {
     /// downloaded and reported without Query or Origin.
     Module(ModuleVersion),
     /// An argument that resolved to an error (reported like a failed module).
-    Failed(ModuleJson),
+    Failed(Box<ModuleJson>),
 }
 
 /// What the arguments resolved to.
@@ -264,11 +264,11 @@ pub async fn plan(
             if incomplete {
                 continue;
             }
-            plan.jobs.push(Job::Failed(ModuleJson {
+            plan.jobs.push(Job::Failed(Box::new(ModuleJson {
                 path: arg.clone(),
                 error: format!("module {arg}: not a known dependency"),
                 ..ModuleJson::default()
-            }));
+            })));
             continue;
         }
         if let Some(job) = build_list_job(&ws, ModuleVersion::new(arg, v))? {
@@ -283,7 +283,7 @@ pub async fn plan(
 pub async fn download(fetcher: &Fetcher, job: Job) -> ModuleJson {
     let (path, query, current, excluded) = match job {
         Job::Arg(arg) => return super::download::download_one(fetcher, &arg).await,
-        Job::Failed(m) => return m,
+        Job::Failed(m) => return *m,
         Job::Module(m) => {
             let mut out = ModuleJson {
                 path: m.path,

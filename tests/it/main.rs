@@ -7,6 +7,7 @@ mod direct;
 mod doctor;
 mod download;
 mod download_gaps;
+mod download_inmodule;
 mod goflate;
 mod hash;
 mod live;
