@@ -1546,6 +1546,56 @@ fn file_name(path: &Path) -> String {
 mod tests {
     use super::*;
 
+    fn from_proxy(file: &str) -> Option<Provenance> {
+        Some(Provenance {
+            place: format!("https://u:xxxxx@proxy.example.com/example.com/m/@v/{file}"),
+            entry: Some("https://u:xxxxx@proxy.example.com".into()),
+        })
+    }
+
+    #[test]
+    fn describe_adds_what_go_text_lacks() {
+        let e = FetchError::new("example.com/m", "v1.0.0", RepoError::ZipTooLarge)
+            .at(from_proxy("v1.0.0.zip"));
+        assert_eq!(
+            e.to_string(),
+            "example.com/m@v1.0.0: downloaded zip file too large"
+        );
+        assert_eq!(
+            e.describe(),
+            "example.com/m@v1.0.0: downloaded zip file too large\n\t(from https://u:xxxxx@proxy.example.com/example.com/m/@v/v1.0.0.zip)"
+        );
+        // Bare causes lack the module too.
+        let e = FetchError::new(
+            "example.com/m",
+            "v1.0.0",
+            FetchErrorKind::BadZip("zip: not a valid zip file".into()),
+        )
+        .at(from_proxy("v1.0.0.zip"));
+        assert_eq!(e.to_string(), "zip: not a valid zip file");
+        assert_eq!(
+            e.describe(),
+            "zip: not a valid zip file\n\t(example.com/m@v1.0.0 from https://u:xxxxx@proxy.example.com/example.com/m/@v/v1.0.0.zip)"
+        );
+        // Go's text names the entry already (HTTP errors, invalid responses).
+        let e = FetchError::new(
+            "example.com/m",
+            "v1.0.0",
+            RepoError::InvalidResponse {
+                base: "https://u:xxxxx@proxy.example.com".into(),
+                message: "invalid character '<'".into(),
+            },
+        )
+        .at(from_proxy("v1.0.0.info"));
+        assert_eq!(e.describe(), e.to_string());
+        // No place known, module named: Go's text alone.
+        let e = FetchError::new("example.com/m", "v1.0.0", RepoError::Off);
+        assert_eq!(e.describe(), e.to_string());
+        // The first place recorded stays.
+        let e = e.at(from_proxy("a")).at(from_proxy("b"));
+        assert!(e.describe().ends_with("/@v/a)"), "{}", e.describe());
+    }
+
     #[test]
     fn retract_lines() {
         let r = parse_retractions(

@@ -61,7 +61,7 @@ pub enum HttpError {
     #[error("Get \"{url}\": {message}")]
     RedirectPolicy { url: String, message: String },
     /// The body broke off or could not be read.
-    #[error("read {url}: {message}")]
+    #[error("read {}: {message}", read_target(.url))]
     Body { url: SafeUrl, message: String },
     /// The body exceeded its cap.
     #[error("reading {url}: response body too large (more than {limit} bytes)")]
@@ -79,6 +79,19 @@ pub enum HttpError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What a failed body read names: net/http's `url.Error` quotes the URL
+/// (`read "https://...": unexpected EOF`); a `file://` read is the file's
+/// own (`read /srv/p/...: ...`).
+fn read_target(url: &SafeUrl) -> String {
+    match url.expose().scheme() {
+        "file" => match url.expose().to_file_path() {
+            Ok(p) => p.display().to_string(),
+            Err(()) => url.to_string(),
+        },
+        _ => format!("{:?}", url.to_string()),
+    }
 }
 
 fn status_message(status: &u16, reason: &str, detail: &str, file_error: &Option<String>) -> String {
@@ -660,6 +673,17 @@ fn transport_message(err: &reqwest::Error) -> String {
 }
 
 fn body_message(err: &reqwest::Error) -> String {
+    // A body cut short (connection closed, or fewer bytes than its
+    // Content-Length): Go's `io.ErrUnexpectedEOF`.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            return "unexpected EOF".into();
+        }
+        source = e.source();
+    }
     if closed_early(err) {
         return "unexpected EOF".into();
     }

@@ -162,6 +162,18 @@ fn cases() -> Vec<Case> {
             unzip: false,
         },
         Case {
+            name: "zip body cut short mid-way",
+            arg: BAD,
+            fixtures: none,
+            fault: on(".zip", Fault::Cut(20)),
+            goproxy: same,
+            https: false,
+            cause: "unexpected EOF",
+            place: Place::Under("/example.com/simple/@v/v1.0.0.zip"),
+            go_sum: None,
+            unzip: false,
+        },
+        Case {
             name: "500 storm",
             arg: BAD,
             fixtures: none,

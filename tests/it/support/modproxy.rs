@@ -204,6 +204,10 @@ pub enum Fault {
     TooMany(u64),
     /// Send the first `n` bytes of the real body, then break the connection.
     Truncate(usize),
+    /// Send the head and the first `n` bytes of the real body (announced
+    /// at full length), let them reach the client, then break the
+    /// connection: a body cut short mid-way.
+    Cut(usize),
     /// Reset: no response at all (connection closed).
     Reset,
     /// Wait, then answer normally.
@@ -463,6 +467,25 @@ async fn handle(state: &State, uri: &Uri, headers: &HeaderMap) -> Response<Body>
                 Err::<bytes::Bytes, std::io::Error>(std::io::Error::other("reset"))
             });
             return status(200, Body::from_stream(stream));
+        }
+        Some(Fault::Cut(n)) => {
+            let Some(data) = body else { return not_found() };
+            let len = data.len();
+            let head = bytes::Bytes::from(data[..n.min(len)].to_vec());
+            let stream = futures_util::StreamExt::chain(
+                futures_util::stream::iter(vec![Ok::<_, std::io::Error>(head)]),
+                futures_util::stream::once(async {
+                    // Pending for a while: hyper flushes what it holds.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Err::<bytes::Bytes, std::io::Error>(std::io::Error::other("cut"))
+                }),
+            );
+            let mut r = status(200, Body::from_stream(stream));
+            r.headers_mut().insert(
+                "content-length",
+                HeaderValue::from_str(&len.to_string()).unwrap(),
+            );
+            return r;
         }
         Some(Fault::Truncate(n)) => {
             let Some(data) = body else { return not_found() };
