@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::modproxy::{Fixtures, ModProxy};
+use crate::support::modproxy::{Fault, Fixtures, ModProxy};
 use crate::support::oracle::{Sandbox, go_or_skip, make_writable};
 
 /// `a` requires `b`; `c` is outside every build list; `d` replaces `r`.
@@ -347,4 +347,38 @@ fn exact_versions_and_patterns_inside_a_module_as_go() {
         "{}",
         go.stderr
     );
+}
+
+#[test]
+fn exclusions_and_graph_errors_inside_a_module_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let f = fixtures();
+    let proxy = ModProxy::start(f.clone());
+    let url = proxy.url();
+    // An excluded version is skipped by patch, which stays on the current
+    // version; an exact query still gets it.
+    let mut c = pruned(&f);
+    c.go_mod.push_str("\nexclude example.com/a v1.0.1\n");
+    let go = same(&url, &c, &["-json", "example.com/a@patch"]);
+    assert_eq!(versions(&go.stdout), ["example.com/a@v1.0.0"]);
+    let go = same(&url, &c, &["-json", "example.com/a@v1.0.1"]);
+    assert_eq!(versions(&go.stdout), ["example.com/a@v1.0.1"]);
+    // A go.mod of the graph cannot be read: what the graph reached is
+    // answered, the graph error comes last (after the JSON; alone without).
+    let c = pruned(&f);
+    proxy.set_fault(|r| (r.path == "/example.com/b/@v/v1.0.0.mod").then_some(Fault::Status(404)));
+    let go = same(&url, &c, &["-json", "example.com/c"]);
+    assert_eq!(go.out.status.code(), Some(1));
+    assert!(
+        go.stderr.contains("example.com/b@v1.0.0: reading "),
+        "{}",
+        go.stderr
+    );
+    same(&url, &c, &["-json", "example.com/..."]);
+    same(&url, &c, &["example.com/..."]);
+    // Roots alone need no graph: no error.
+    let go = same(&url, &c, &["-json", "example.com/a"]);
+    assert_eq!(go.out.status.code(), Some(0));
 }
