@@ -312,7 +312,7 @@ pub async fn download(fetcher: &Fetcher, job: Job) -> ModuleJson {
     {
         Ok(info) => info,
         Err(e) => {
-            m.error = e.to_string();
+            m.set_error(&e);
             m.origin = e.origin();
             return m;
         }
@@ -338,7 +338,7 @@ async fn fill(fetcher: &Fetcher, m: &mut ModuleJson) {
     m.sum = outcome.sum.unwrap_or_default();
     m.go_mod_sum = outcome.go_mod_sum.unwrap_or_default();
     if let Some(e) = outcome.error {
-        m.error = e.to_string();
+        m.set_error(&e);
     }
 }
 
