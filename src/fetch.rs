@@ -780,13 +780,23 @@ impl Fetcher {
         }
         if let Some(SpecZip { tmp, h1, from }) = pre {
             // Fetched ahead (entry names checked, hashed): now the same
-            // checksum check and commit as a fresh download.
-            let from = from.unwrap_or(cached);
-            self.hash_and_commit(path, version, tmp.path(), &zipfile, &ziphash, Some(h1))
+            // checksum check and commit as a fresh download. Should the temp
+            // file have gone meanwhile (a cleaner of someone else's), fetch
+            // as if there had been no speculation.
+            let from = from.unwrap_or(cached.clone());
+            match self
+                .hash_and_commit(path, version, tmp.path(), &zipfile, &ziphash, Some(h1))
                 .await
-                .map_err(|e| e.at(Some(from.clone())))?;
-            tmp.keep();
-            return Ok((zipfile, from));
+            {
+                Ok(()) => {
+                    tmp.keep();
+                    return Ok((zipfile, from));
+                }
+                Err(e) if !matches!(&*e.kind, FetchErrorKind::Io { .. }) => {
+                    return Err(e.at(Some(from)));
+                }
+                Err(_) => drop(tmp),
+            }
         }
         let (file, tmp) = {
             let (d, b) = (dir.clone(), base.clone());
