@@ -382,3 +382,51 @@ fn exclusions_and_graph_errors_inside_a_module_as_go() {
     let go = same(&url, &c, &["-json", "example.com/a"]);
     assert_eq!(go.out.status.code(), Some(0));
 }
+
+/// Outside a module too: a query reads retractions from the go.mod of the
+/// module's latest version whatever its prefix (`m@v1.0` fetches the latest
+/// `.info` and `.mod`), and only once some version passes the query (`m@<v1.0.0`
+/// with no candidate fetches nothing).
+#[test]
+fn queries_read_retractions_from_the_latest_version_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let proxy = ModProxy::start(fixtures());
+    for q in [
+        "example.com/a@v1.0",
+        "example.com/a@<v1.0.0",
+        "example.com/b@>=v1.1",
+    ] {
+        let go_sb = Sandbox::new(&proxy.url());
+        let ours_sb = Sandbox::new(&proxy.url());
+        let go = go_sb.go(&["mod", "download", "-json", q]);
+        let ours = ours_sb.ours(&["download", "--json", q]);
+        let what = format!(
+            "{q}\ngo: {}\n{}\nours: {}\n{}",
+            go.status,
+            String::from_utf8_lossy(&go.stdout),
+            ours.status,
+            String::from_utf8_lossy(&ours.stdout)
+        );
+        assert_eq!(go.status.code(), ours.status.code(), "{what}");
+        assert_eq!(
+            go_sb.normalize(&go.stdout),
+            ours_sb.normalize(&ours.stdout),
+            "{what}"
+        );
+        let (gf, of) = (
+            download_files(&go_sb.cache()),
+            download_files(&ours_sb.cache()),
+        );
+        assert_eq!(gf, of, "{what}");
+        if q.ends_with("@v1.0") {
+            assert!(gf.contains("example.com/a/@v/v1.1.0.mod"), "{gf:?}");
+        }
+        if q.contains('<') {
+            assert!(gf.is_empty(), "{gf:?}");
+        }
+        make_writable(go_sb.dir.path());
+        make_writable(ours_sb.dir.path());
+    }
+}
