@@ -256,7 +256,10 @@ impl FetchError {
     pub fn describe(&self) -> String {
         let text = self.to_string();
         let module = format!("{}@{}", self.path, self.version);
-        let name_module = !text.contains(&module) && !self.path.is_empty();
+        // `module <path>: ...` (a query no version matches) names it too.
+        let named = text.contains(&module)
+            || (self.context == Context::Module && text.contains(self.path.as_str()));
+        let name_module = !named && !self.path.is_empty();
         let place = self.from.as_ref().filter(|p| {
             // Go's text already names the URL (HTTP errors) or the
             // GOPROXY entry (`invalid response from proxy "..."`).
@@ -1598,6 +1601,15 @@ mod tests {
         )
         .at(from_proxy("v1.0.0.info"));
         assert_eq!(e.describe(), e.to_string());
+        let e = FetchError::new(
+            "example.com/m",
+            ">=v9",
+            FetchErrorKind::NoMatch(">=v9".into()),
+        );
+        assert_eq!(
+            e.describe(),
+            "module example.com/m: no matching versions for query \">=v9\""
+        );
         // No place known, module named: Go's text alone.
         let e = FetchError::new("example.com/m", "v1.0.0", RepoError::Off);
         assert_eq!(e.describe(), e.to_string());
