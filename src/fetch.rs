@@ -1185,24 +1185,26 @@ impl Fetcher {
             })?;
         let versions = protocol::tagged_versions(&lines, &matcher.prefix);
         // `allowsVersion` consults the retractions (`CheckAllowed`) only for
-        // a version that passes the prefix, the filter and the exclusions;
-        // they come from the go.mod of the module's latest version, whatever
-        // the query's prefix (`queryLatestVersionIgnoringRetractions`).
-        let retracted = if versions.iter().any(|v| matcher.allows(v) && !excluded(v)) {
-            let all = protocol::tagged_versions(&lines, "");
-            self.retractions(path, &all).await
-        } else {
-            Vec::new()
+        // a version that passes the prefix, the filter and the exclusions,
+        // and `upgrade`/`patch` for the current version they stay on; they
+        // come from the go.mod of the module's latest version, whatever the
+        // query's prefix (`queryLatestVersionIgnoringRetractions`).
+        let all = protocol::tagged_versions(&lines, "");
+        let mut retracted: Option<Vec<(String, String)>> = None;
+        if versions.iter().any(|v| matcher.allows(v) && !excluded(v)) {
+            retracted = Some(self.retractions(path, &all).await);
+        }
+        let is_retracted = |r: &Option<Vec<(String, String)>>, v: &str| {
+            r.as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|(lo, hi)| semver::compare(lo, v).is_le() && semver::compare(v, hi).is_le())
         };
-        let allowed = |v: &str| {
-            !excluded(v)
-                && !retracted.iter().any(|(lo, hi)| {
-                    semver::compare(lo, v).is_le() && semver::compare(v, hi).is_le()
-                })
+        let (releases, prereleases) = {
+            let allowed = |v: &str| !excluded(v) && !is_retracted(&retracted, v);
+            self.filter_versions(path, &matcher, &versions, &allowed)
+                .await?
         };
-        let (releases, prereleases) = self
-            .filter_versions(path, &matcher, &versions, &allowed)
-            .await?;
         let pick = if matcher.prefer_lower {
             releases.first().or(prereleases.first())
         } else {
@@ -1229,13 +1231,18 @@ impl Fetcher {
                 .await;
             match latest {
                 Ok(info) => {
-                    if matcher.allows(&info.version) && allowed(&info.version) {
-                        if matcher.relative && pseudo::is_pseudo_version(current) {
-                            return self.stat_from(path, &info.version, query, current).await;
+                    if matcher.allows(&info.version) && !excluded(&info.version) {
+                        if retracted.is_none() && !all.is_empty() {
+                            retracted = Some(self.retractions(path, &all).await);
                         }
-                        // `@latest`'s JSON is what Go stores as `<v>.info`.
-                        self.write_info(path, &info).await?;
-                        return Ok(info);
+                        if !is_retracted(&retracted, &info.version) {
+                            if matcher.relative && pseudo::is_pseudo_version(current) {
+                                return self.stat_from(path, &info.version, query, current).await;
+                            }
+                            // `@latest`'s JSON is what Go stores as `<v>.info`.
+                            self.write_info(path, &info).await?;
+                            return Ok(info);
+                        }
                     }
                 }
                 Err(e) if e.is_not_found() => {}
@@ -1244,7 +1251,12 @@ impl Fetcher {
         }
         // `upgrade` and `patch` may stay on the current version if allowed.
         if matcher.relative && !current.is_empty() && !excluded(current) {
-            return self.stat(path, current).await;
+            if retracted.is_none() && !all.is_empty() {
+                retracted = Some(self.retractions(path, &all).await);
+            }
+            if !is_retracted(&retracted, current) {
+                return self.stat(path, current).await;
+            }
         }
         Err(err(FetchErrorKind::NoMatch(query.to_string())))
     }

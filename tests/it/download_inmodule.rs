@@ -430,3 +430,53 @@ fn queries_read_retractions_from_the_latest_version_as_go() {
         make_writable(ours_sb.dir.path());
     }
 }
+
+/// `upgrade` and `patch` from a pseudo-version: never to a tag made before
+/// it (modload/query.go `lookup`); staying on it still reads the
+/// retractions of the latest version.
+#[test]
+fn upgrade_and_patch_from_a_pseudo_version_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    const PSEUDO: &str = "v0.0.0-20230101000000-abcdefabcdef";
+    let mut f = fixtures();
+    for (v, time) in [
+        (PSEUDO, "2023-01-01T00:00:00Z"),
+        ("v0.1.0", "2022-01-01T00:00:00Z"),
+        ("v0.2.0", "2024-01-01T00:00:00Z"),
+    ] {
+        let go_mod = b"module example.com/p\n\ngo 1.20\n".to_vec();
+        f.add(
+            "example.com/p",
+            v,
+            Some(format!(r#"{{"Version":"{v}","Time":"{time}"}}"#).into_bytes()),
+            Some(go_mod.clone()),
+            vec![("go.mod".into(), go_mod)],
+        );
+    }
+    let c = Consumer {
+        go_mod: format!("module example.com/m\n\ngo 1.21\n\nrequire example.com/p {PSEUDO}\n"),
+        go_sum: sum_lines(&f, "example.com/p", PSEUDO),
+    };
+    // Only the older tag: upgrade stays; patch (v0.0.x) stays too.
+    f.lists.insert("example.com/p".into(), "v0.1.0\n".into());
+    let proxy = ModProxy::start(f.clone());
+    let url = proxy.url();
+    let go = same(&url, &c, &["-json", "example.com/p@upgrade"]);
+    assert_eq!(versions(&go.stdout), [format!("example.com/p@{PSEUDO}")]);
+    let go = same(&url, &c, &["-json", "example.com/p@patch"]);
+    assert_eq!(versions(&go.stdout), [format!("example.com/p@{PSEUDO}")]);
+    assert!(
+        go.files.contains("example.com/p/@v/v0.1.0.mod"),
+        "{:?}",
+        go.files
+    );
+    // A newer tag: upgrade takes it.
+    proxy.with_fixtures(|f| {
+        f.lists
+            .insert("example.com/p".into(), "v0.1.0\nv0.2.0\n".into());
+    });
+    let go = same(&url, &c, &["-json", "example.com/p@upgrade"]);
+    assert_eq!(versions(&go.stdout), ["example.com/p@v0.2.0"]);
+}
