@@ -69,6 +69,8 @@ fn sum_lines(f: &Fixtures, path: &str, version: &str) -> String {
 struct Consumer {
     go_mod: String,
     go_sum: String,
+    /// Other files (relative path, content), e.g. a go.work and its modules.
+    extra: Vec<(String, String)>,
 }
 
 /// go 1.21 (pruned): roots `a` and `r` (replaced by `d`), `b` indirect.
@@ -78,6 +80,7 @@ fn pruned(f: &Fixtures) -> Consumer {
         go_sum: sum_lines(f, "example.com/a", "v1.0.0")
             + &sum_lines(f, "example.com/b", "v1.0.0")
             + &sum_lines(f, "example.com/d", "v1.0.0"),
+        extra: vec![],
     }
 }
 
@@ -86,6 +89,7 @@ fn unpruned(f: &Fixtures) -> Consumer {
     Consumer {
         go_mod: "module example.com/m\n\ngo 1.16\n\nrequire example.com/a v1.0.0\n".into(),
         go_sum: sum_lines(f, "example.com/a", "v1.0.0") + &sum_lines(f, "example.com/b", "v1.0.0"),
+        extra: vec![],
     }
 }
 
@@ -96,6 +100,7 @@ struct Run {
     files: BTreeSet<String>,
     go_mod: String,
     go_sum: String,
+    extra: Vec<(String, String)>,
 }
 
 /// Every file under `cache/download`, relative, minus the checksum database's.
@@ -127,8 +132,17 @@ fn run(tool: &str, proxy: &str, consumer: &Consumer, args: &[&str]) -> Run {
     sb.set("GOWORK", "off");
     let dir: PathBuf = sb.dir.path().join("src");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("go.mod"), &consumer.go_mod).unwrap();
-    std::fs::write(dir.join("go.sum"), &consumer.go_sum).unwrap();
+    if !consumer.go_mod.is_empty() {
+        std::fs::write(dir.join("go.mod"), &consumer.go_mod).unwrap();
+        std::fs::write(dir.join("go.sum"), &consumer.go_sum).unwrap();
+    } else {
+        sb.set("GOWORK", "");
+    }
+    for (rel, content) in &consumer.extra {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
     let mut cmd = if tool == "go" {
         let mut c = Command::new("go");
         c.args(["mod", "download"]);
@@ -163,8 +177,16 @@ fn run(tool: &str, proxy: &str, consumer: &Consumer, args: &[&str]) -> Run {
         stdout: sb.normalize(&out.stdout),
         stderr,
         files: download_files(&sb.cache()),
-        go_mod: std::fs::read_to_string(dir.join("go.mod")).unwrap(),
-        go_sum: std::fs::read_to_string(dir.join("go.sum")).unwrap(),
+        go_mod: std::fs::read_to_string(dir.join("go.mod")).unwrap_or_default(),
+        go_sum: std::fs::read_to_string(dir.join("go.sum")).unwrap_or_default(),
+        extra: consumer
+            .extra
+            .iter()
+            .map(|(rel, _)| {
+                let text = std::fs::read_to_string(dir.join(rel)).unwrap_or_default();
+                (rel.clone(), text)
+            })
+            .collect(),
         out,
     };
     make_writable(sb.dir.path());
@@ -199,6 +221,8 @@ fn same(proxy: &str, consumer: &Consumer, args: &[&str]) -> Run {
     assert_eq!(go.go_sum, ours.go_sum, "go.sum: {what}");
     assert_eq!(go.go_mod, consumer.go_mod, "go changed go.mod: {what}");
     assert_eq!(go.go_sum, consumer.go_sum, "go changed go.sum: {what}");
+    assert_eq!(go.extra, ours.extra, "files: {what}");
+    assert_eq!(go.extra, consumer.extra, "go changed files: {what}");
     go
 }
 
@@ -458,6 +482,7 @@ fn upgrade_and_patch_from_a_pseudo_version_as_go() {
     let c = Consumer {
         go_mod: format!("module example.com/m\n\ngo 1.21\n\nrequire example.com/p {PSEUDO}\n"),
         go_sum: sum_lines(&f, "example.com/p", PSEUDO),
+        extra: vec![],
     };
     // Only the older tag: upgrade stays; patch (v0.0.x) stays too.
     f.lists.insert("example.com/p".into(), "v0.1.0\n".into());
@@ -479,4 +504,60 @@ fn upgrade_and_patch_from_a_pseudo_version_as_go() {
     });
     let go = same(&url, &c, &["-json", "example.com/p@upgrade"]);
     assert_eq!(versions(&go.stdout), ["example.com/p@v0.2.0"]);
+}
+
+/// A workspace (go.work with two modules): the roots are the main modules
+/// only, so every dependency argument reads the graph.
+#[test]
+fn workspace_arguments_resolve_against_the_workspace_build_list_as_go() {
+    if !go_or_skip() {
+        return;
+    }
+    let f = fixtures();
+    let proxy = ModProxy::start(f.clone());
+    let url = proxy.url();
+    let m1_sum =
+        sum_lines(&f, "example.com/a", "v1.0.0") + &sum_lines(&f, "example.com/b", "v1.0.0");
+    let m2_sum = sum_lines(&f, "example.com/b", "v1.2.0");
+    let c = Consumer {
+        go_mod: String::new(),
+        go_sum: String::new(),
+        extra: vec![
+            ("go.work".into(), "go 1.21\n\nuse (\n\t./m1\n\t./m2\n)\n".into()),
+            (
+                "m1/go.mod".into(),
+                "module example.com/m1\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n\nrequire example.com/b v1.0.0 // indirect\n".into(),
+            ),
+            ("m1/go.sum".into(), m1_sum),
+            (
+                "m2/go.mod".into(),
+                "module example.com/m2\n\ngo 1.21\n\nrequire example.com/b v1.2.0\n".into(),
+            ),
+            ("m2/go.sum".into(), m2_sum),
+        ],
+    };
+    let go = same(&url, &c, &["-json", "example.com/b", "example.com/a@patch"]);
+    assert_eq!(
+        versions(&go.stdout),
+        ["example.com/b@v1.2.0", "example.com/a@v1.0.1"]
+    );
+    let go = same(
+        &url,
+        &c,
+        &[
+            "-json",
+            "example.com/m1",
+            "example.com/m2@upgrade",
+            "example.com/...",
+        ],
+    );
+    assert_eq!(
+        versions(&go.stdout),
+        ["example.com/a@v1.0.0", "example.com/b@v1.2.0"]
+    );
+    let go = same(&url, &c, &["example.com/c"]);
+    assert_eq!(
+        go.stderr,
+        "go: module example.com/c: not a known dependency\n"
+    );
 }
