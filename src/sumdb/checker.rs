@@ -245,6 +245,11 @@ impl SumdbChecker {
         if !config::use_sumdb(path, &self.gosumdb, &self.gonosumdb, &self.goproxy) {
             return;
         }
+        // GOPROXY=off: the download fails without a request, and go then
+        // contacts no database; neither may a prefetch.
+        if self.goproxy.split([',', '|']).next().map(str::trim) == Some("off") {
+            return;
+        }
         if let Some(st) = &self.sums {
             let st = st.lock().unwrap_or_else(PoisonError::into_inner);
             let listed = |key: &str| {

@@ -3,7 +3,8 @@
 //! state shared with the go command (cmd/go modfetch/sumdb.go `dbClient`;
 //! spec/fetch-protocol.md §5.2, §8.10; spec/integrity.md §5.12).
 //!
-//! - Route (`initBase`, once per run, only when a lookup misses the cache):
+//! - Route (`initBase`, once per run, only when a lookup, or the prefetch
+//!   of one, misses the cache):
 //!   GOSUMDB's explicit URL; else each GOPROXY entry's
 //!   `<proxy>/sumdb/<name>/supported` (200 → that proxy serves every
 //!   request; 404/410 → next entry; other errors → next entry only after

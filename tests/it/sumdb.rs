@@ -1063,6 +1063,34 @@ mod e2e {
         }
     }
 
+    /// GOPROXY=off: the downloads fail before any request, with go's
+    /// errors, and neither tool contacts the database or leaves sumdb files.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn goproxy_off_contacts_no_database() {
+        let u = universe();
+        let db = in_rust_db(&honest_sums(&u), false).await;
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            proxy: "off".to_owned(),
+            gosumdb: format!("{} {}", verifier_key(1), db.url),
+            extra: vec![],
+        };
+        let (ours, out, go) = both(tmp.path(), tmp.path(), &env, &HONEST).await;
+        assert!(!out.status.success(), "{}", show(&out));
+        assert!(errors(&out).iter().all(|e| !e.is_empty()), "{}", show(&out));
+        assert!(db.requests().is_empty(), "{:?}", db.requests());
+        assert!(
+            ours.sumdb_files().is_empty(),
+            "{:?}",
+            ours.sumdb_files().keys()
+        );
+        if let Some((_, go_out)) = go {
+            assert!(!go_out.status.success(), "go: {}", show(&go_out));
+            assert_eq!(errors(&go_out), errors(&out));
+            assert!(db.requests().is_empty(), "{:?}", db.requests());
+        }
+    }
+
     /// A fork met by several modules at once is reported once, as go (which
     /// exits on it) reports it; the other modules fail without the text.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
