@@ -54,6 +54,10 @@ pub enum SumKind {
 #[error("{message}")]
 pub struct SumError {
     pub message: String,
+    /// go.sum (or go.work.sum) records another hash: Go's `haveModSumLocked`
+    /// makes this fatal for the whole command (`base.Fatalf`), not a module
+    /// error.
+    pub go_sum_mismatch: bool,
 }
 
 /// THE checksum hook (go.sum + checksum database), called with the h1 of a
@@ -214,6 +218,11 @@ impl std::error::Error for FetchError {
 }
 
 impl FetchError {
+    /// A go.sum mismatch, which ends the whole command as Go's does.
+    pub fn is_go_sum_mismatch(&self) -> bool {
+        matches!(self.kind.as_ref(), FetchErrorKind::Sum(s) if s.go_sum_mismatch)
+    }
+
     /// An error in `path@version` context; causes that carry their own
     /// wording (zip content, checksums, extraction, cache dir) stay bare.
     fn new(path: &str, version: &str, kind: impl Into<FetchErrorKind>) -> Self {
@@ -381,6 +390,10 @@ impl Drop for TempGuard {
 /// neither Go's `downloadZip` cleaner (`<version>.zip*.tmp`, run under the
 /// lock this writer does not hold) nor `rewriteVersionList` (`*.mod`) nor
 /// our own [`atomic::remove_stale_temps`] touches.
+/// How old a speculative zip temp must be before a later download of the
+/// same version removes it as a crash leftover.
+const SPECULATION_STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 fn speculative_prefix(version: &str) -> String {
     format!("{version}.spec-zip")
 }
@@ -768,8 +781,12 @@ impl Fetcher {
         let base = file_name(&zipfile);
         {
             let (d, b) = (dir.clone(), base.clone());
+            let spec = speculative_prefix(version);
             let _ = blocking(move || {
                 atomic::remove_stale_temps(&d, &b);
+                // A speculative zip a crashed run left behind; a live one
+                // (another process's, in flight) is minutes old at most.
+                atomic::remove_stale_temps_older_than(&d, &spec, SPECULATION_STALE);
                 Ok(())
             })
             .await;

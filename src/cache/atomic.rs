@@ -109,12 +109,60 @@ pub fn rewrite_version_list(dir: &Path) -> std::io::Result<()> {
 
 /// Removes `<dir>/<prefix>*.tmp` leftovers (best effort).
 pub fn remove_stale_temps(dir: &Path, prefix: &str) {
+    remove_temps_where(dir, prefix, |_| true);
+}
+
+/// Like [`remove_stale_temps`], for those last modified at least `age` ago.
+pub fn remove_stale_temps_older_than(dir: &Path, prefix: &str, age: std::time::Duration) {
+    remove_temps_where(dir, prefix, |entry| {
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|e| e >= age))
+    });
+}
+
+fn remove_temps_where(dir: &Path, prefix: &str, pick: impl Fn(&std::fs::DirEntry) -> bool) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(prefix) && name.ends_with(".tmp") && name != prefix {
+            if name.starts_with(prefix) && name.ends_with(".tmp") && name != prefix && pick(&entry)
+            {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_old_speculative_temps_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join("v1.0.0.spec-zip1.tmp");
+        let fresh = tmp.path().join("v1.0.0.spec-zip2.tmp");
+        let other = tmp.path().join("v1.0.1.spec-zip3.tmp");
+        for p in [&old, &fresh, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for p in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        remove_stale_temps_older_than(
+            tmp.path(),
+            "v1.0.0.spec-zip",
+            std::time::Duration::from_secs(3600),
+        );
+        assert!(!old.exists(), "a crash leftover is removed");
+        assert!(fresh.exists(), "a live speculation is kept");
+        assert!(other.exists(), "another version's temp is not touched");
     }
 }

@@ -80,6 +80,10 @@ pub struct ModuleJson {
     /// the failing bytes came from); never in the JSON, which is Go's.
     #[serde(skip)]
     pub error_detail: String,
+    /// The error ends the whole command (a go.sum mismatch, Go's
+    /// `base.Fatalf`): printed alone, no JSON.
+    #[serde(skip)]
+    pub fatal: bool,
 }
 
 impl ModuleJson {
@@ -88,6 +92,7 @@ impl ModuleJson {
     pub fn set_error(&mut self, e: &crate::fetch::FetchError) {
         self.error = e.to_string();
         self.error_detail = e.describe();
+        self.fatal = e.is_go_sum_mismatch();
     }
 
     /// The line(s) a plain (non-JSON) run prints for a failed module.
@@ -285,6 +290,15 @@ pub fn warm_json(
     })
 }
 
+/// The first result whose error ends the whole command (a go.sum mismatch):
+/// go prints that message alone, no JSON, and exits 1. Go stops at the
+/// first it meets in time; arguments' order is the deterministic choice.
+pub fn fatal_result<'a>(
+    results: impl IntoIterator<Item = &'a ModuleJson>,
+) -> Option<&'a ModuleJson> {
+    results.into_iter().find(|m| m.fatal)
+}
+
 /// Runs `gomodfetch download`.
 pub async fn run(args: Args, printer: &Printer) -> CmdResult {
     let env = Env::from_process();
@@ -437,6 +451,10 @@ pub async fn run(args: Args, printer: &Printer) -> CmdResult {
             printer.error(&format!("gomodfetch: updating go.sum: {e}"));
             return Ok(ExitStatus::Failure);
         }
+    }
+    if let Some(m) = fatal_result(&results) {
+        printer.error(&m.error_line());
+        return Ok(ExitStatus::Failure);
     }
     let mut failed = false;
     for m in &results {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::commands::download::{ModuleJson, warm_json};
+use crate::commands::download::{ModuleJson, fatal_result, warm_json};
 use crate::commands::{CmdResult, ExitStatus};
 use crate::fetch::{Context, Fetcher};
 use crate::graph::ModuleVersion;
@@ -225,6 +225,10 @@ pub async fn run(
     }
     let mut failed = 0usize;
     let (mut cached, mut fetched, mut bytes) = (0usize, 0usize, 0u64);
+    if let Some(m) = fatal_result(done.results.iter().map(|(_, d)| &d.json)) {
+        printer.error(&m.error_line());
+        return Ok(ExitStatus::Failure);
+    }
     for (_, d) in &done.results {
         if !d.json.error.is_empty() {
             failed += 1;

@@ -422,7 +422,10 @@ impl SumCheck for SumdbChecker {
                     Some(m) if !self.security_shown.swap(true, Ordering::SeqCst) => m.to_owned(),
                     _ => e.to_string(),
                 };
-                SumError { message }
+                SumError {
+                    message,
+                    go_sum_mismatch: matches!(e, SumCheckError::GoSum(_)),
+                }
             })
         })
     }

@@ -201,16 +201,21 @@ fn warm_cache_answers_as_go() {
     assert!(!vdir(&ours).join("v1.0.0.partial").exists());
     assert_same_tree(&go.cache(), &ours.cache());
 
-    // Inside a module whose go.sum disagrees with the cached zip.
+    // Inside a module whose go.sum disagrees with the cached zip: go makes
+    // that fatal (`base.Fatalf`): the message alone, no JSON, exit 1.
     let wrong = "example.com/simple v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
-    let mut outs = Vec::new();
-    for (sb, cmd) in [
+    let two = ["example.com/simple@v1.0.0", "example.com/major/v2@v2.1.0"];
+    let runs: [(&Sandbox, Vec<&str>); 4] = [
+        (&go, vec!["go", "mod", "download", two[0]]),
+        (&ours, vec!["ours", "download", two[0]]),
         (
             &go,
-            vec!["go", "mod", "download", "example.com/simple@v1.0.0"],
+            [&["go", "mod", "download", "-json"][..], &two].concat(),
         ),
-        (&ours, vec!["ours", "download", "example.com/simple@v1.0.0"]),
-    ] {
+        (&ours, [&["ours", "download", "--json"][..], &two].concat()),
+    ];
+    let mut codes = Vec::new();
+    for (sb, cmd) in runs {
         let module = sb.dir.path().join("home");
         std::fs::write(
             module.join("go.mod"),
@@ -229,9 +234,15 @@ fn warm_cache_answers_as_go() {
             "{}: {stderr}",
             cmd[0]
         );
-        outs.push(out.status.code());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "",
+            "{}: a go.sum mismatch prints no JSON",
+            cmd[0]
+        );
+        codes.push(out.status.code());
     }
-    assert_eq!(outs[0], outs[1], "exit codes");
+    assert_eq!(codes, [Some(1); 4], "exit codes");
     make_writable(go.dir.path());
     make_writable(ours.dir.path());
 }

@@ -357,9 +357,25 @@ fn bad_inputs_name_module_url_and_cause() {
         let our_json = ours.normalize(&our_out.stdout);
         assert_eq!(our_out.status.code(), Some(1), "case {}", case.name);
         // Inside a module, go 1.26 makes a go.sum mismatch fatal for the
-        // whole command (stderr, no JSON): the in-module argument handling's
-        // business (commands/download.rs `run`), not compared here.
-        if case.go_sum.is_none() && go_or_skip() {
+        // whole command (`base.Fatalf`: stderr, no JSON), and so do we.
+        if case.go_sum.is_some() {
+            assert_eq!(
+                our_json, "",
+                "case {}: a go.sum mismatch prints no JSON",
+                case.name
+            );
+            if go_or_skip() {
+                let go = sandbox(&goproxy, &pki, &case);
+                let go_out = go.go(&["mod", "download", "-json", args[0], args[1]]);
+                assert_eq!(go_out.status.code(), Some(1), "case {}", case.name);
+                assert_eq!(go.normalize(&go_out.stdout), "", "case {}", case.name);
+                make_writable(go.dir.path());
+            }
+            make_writable(plain.dir.path());
+            make_writable(ours.dir.path());
+            continue;
+        }
+        if go_or_skip() {
             let go = sandbox(&goproxy, &pki, &case);
             let go_out = go.go(&["mod", "download", "-json", args[0], args[1]]);
             let go_json = go.normalize(&go_out.stdout);
