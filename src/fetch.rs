@@ -54,10 +54,10 @@ pub enum SumKind {
 #[error("{message}")]
 pub struct SumError {
     pub message: String,
-    /// go.sum (or go.work.sum) records another hash: Go's `haveModSumLocked`
-    /// makes this fatal for the whole command (`base.Fatalf`), not a module
-    /// error.
-    pub go_sum_mismatch: bool,
+    /// The failure ends the whole command, as Go's `base.Fatalf` does: go.sum
+    /// (or go.work.sum) records another hash (`haveModSumLocked`), or the
+    /// checksum database forked (its SECURITY ERROR evidence).
+    pub fatal: bool,
 }
 
 /// THE checksum hook (go.sum + checksum database), called with the h1 of a
@@ -218,9 +218,10 @@ impl std::error::Error for FetchError {
 }
 
 impl FetchError {
-    /// A go.sum mismatch, which ends the whole command as Go's does.
-    pub fn is_go_sum_mismatch(&self) -> bool {
-        matches!(self.kind.as_ref(), FetchErrorKind::Sum(s) if s.go_sum_mismatch)
+    /// A go.sum mismatch or a forked checksum database, which end the whole
+    /// command as Go's do (see [`SumError::fatal`]).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self.kind.as_ref(), FetchErrorKind::Sum(s) if s.fatal)
     }
 
     /// An error in `path@version` context; causes that carry their own

@@ -80,8 +80,8 @@ pub struct ModuleJson {
     /// the failing bytes came from); never in the JSON, which is Go's.
     #[serde(skip)]
     pub error_detail: String,
-    /// The error ends the whole command (a go.sum mismatch, Go's
-    /// `base.Fatalf`): printed alone, no JSON.
+    /// The error ends the whole command (a go.sum mismatch or a forked
+    /// checksum database, Go's `base.Fatalf`): printed alone, no JSON.
     #[serde(skip)]
     pub fatal: bool,
 }
@@ -92,7 +92,7 @@ impl ModuleJson {
     pub fn set_error(&mut self, e: &crate::fetch::FetchError) {
         self.error = e.to_string();
         self.error_detail = e.describe();
-        self.fatal = e.is_go_sum_mismatch();
+        self.fatal = e.is_fatal();
     }
 
     /// The line(s) a plain (non-JSON) run prints for a failed module.
@@ -290,7 +290,8 @@ pub fn warm_json(
     })
 }
 
-/// The first result whose error ends the whole command (a go.sum mismatch):
+/// The first result whose error ends the whole command (a go.sum mismatch,
+/// a forked checksum database):
 /// go prints that message alone, no JSON, and exits 1. Go stops at the
 /// first it meets in time; arguments' order is the deterministic choice.
 pub fn fatal_result<'a>(

@@ -418,13 +418,17 @@ impl SumCheck for SumdbChecker {
                     SumCheckError::Sumdb(s) => s.security_message(),
                     SumCheckError::GoSum(_) => None,
                 };
-                let message = match security {
-                    Some(m) if !self.security_shown.swap(true, Ordering::SeqCst) => m.to_owned(),
-                    _ => e.to_string(),
+                let (message, first_fork) = match security {
+                    Some(m) if !self.security_shown.swap(true, Ordering::SeqCst) => {
+                        (m.to_owned(), true)
+                    }
+                    _ => (e.to_string(), false),
                 };
+                // Both end go's whole command (base.Fatalf): the go.sum
+                // mismatch, and the fork's evidence (printed once).
                 SumError {
                     message,
-                    go_sum_mismatch: matches!(e, SumCheckError::GoSum(_)),
+                    fatal: first_fork || matches!(e, SumCheckError::GoSum(_)),
                 }
             })
         })

@@ -1037,8 +1037,7 @@ mod e2e {
         let out =
             blocking(move || run("ours", &Home { dir: h }, &t, &e, &["example.com/b@v0.3.0"]))
                 .await;
-        assert!(!out.status.success(), "{}", show(&out));
-        let err = &errors(&out)[0];
+        let err = &fatal_error(&out);
         assert!(err.starts_with("SECURITY ERROR\ngo.sum database server misbehavior detected!\n\nold database:\n\tgo.sum database tree\n"), "{err}");
         assert!(
             err.contains("\nnew database:\n\tgo.sum database tree\n")
@@ -1140,23 +1139,17 @@ mod e2e {
         };
         let (h, e, t) = (ours.dir.clone(), env.clone(), tmp.path().to_path_buf());
         let out = blocking(move || run("ours", &Home { dir: h }, &t, &e, rest)).await;
-        assert!(!out.status.success(), "{}", show(&out));
-        let errs = errors(&out);
-        assert_eq!(errs.len(), rest.len(), "{}", show(&out));
-        assert!(errs.iter().all(|e| !e.is_empty()), "{}", show(&out));
+        // Fatal for the whole command, as go's base.Fatalf: the evidence
+        // once on stderr, no JSON, exit 1.
+        let full = fatal_error(&out);
         assert_eq!(count(&out), 1, "{}", show(&out));
-        let full = errs
-            .iter()
-            .find(|e| e.starts_with("SECURITY ERROR\n"))
-            .unwrap();
+        assert!(full.starts_with("SECURITY ERROR\n"), "{full}");
         assert!(full.contains("\nproof of misbehavior:\n\t"), "{full}");
-        for e in errs.iter().filter(|e| *e != full) {
-            assert!(e.ends_with(": security error: misbehaving server"), "{e}");
-        }
         if let Some((theirs, _)) = go {
             let (h, e, t) = (theirs.dir.clone(), env, tmp.path().to_path_buf());
             let go_out = blocking(move || run("go", &Home { dir: h }, &t, &e, rest)).await;
-            assert!(!go_out.status.success());
+            assert_eq!(go_out.status.code(), Some(1), "go: {}", show(&go_out));
+            assert!(go_out.stdout.is_empty(), "go: {}", show(&go_out));
             assert_eq!(count(&go_out), 1, "go: {}", show(&go_out));
             assert!(
                 String::from_utf8_lossy(&go_out.stderr).contains(full.as_str()),
