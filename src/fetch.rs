@@ -387,14 +387,15 @@ impl Drop for TempGuard {
     }
 }
 
-/// The temp-name prefix of a speculative zip: `<version>.spec-zip`, which
-/// neither Go's `downloadZip` cleaner (`<version>.zip*.tmp`, run under the
-/// lock this writer does not hold) nor `rewriteVersionList` (`*.mod`) nor
-/// our own [`atomic::remove_stale_temps`] touches.
 /// How old a speculative zip temp must be before a later download of the
 /// same version removes it as a crash leftover.
 const SPECULATION_STALE: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// The temp-name prefix of a speculative zip: `<version>.spec-zip`, which
+/// neither Go's `downloadZip` cleaner (`<version>.zip*.tmp`, run under the
+/// lock this writer does not hold) nor `rewriteVersionList` (`*.mod`) nor
+/// [`atomic::remove_stale_temps`] touches; only a later download removes an
+/// hour-old one ([`SPECULATION_STALE`]).
 fn speculative_prefix(version: &str) -> String {
     format!("{version}.spec-zip")
 }
