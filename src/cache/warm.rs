@@ -42,6 +42,17 @@ pub struct Entry {
 
 /// `path@version` if it is complete in the cache, else `None`.
 pub fn probe(layout: &Layout, path: &str, version: &str) -> Option<Entry> {
+    probe_knowing(layout, path, version, None)
+}
+
+/// [`probe`], with the `.mod` bytes already read from this cache (by the
+/// pre-warm's graph walk) when `go_mod` is given.
+pub fn probe_knowing(
+    layout: &Layout,
+    path: &str,
+    version: &str,
+    go_mod: Option<&[u8]>,
+) -> Option<Entry> {
     let paths = layout.version_paths(path, version).ok()?;
     let info_path = paths.file("info");
     let info = protocol::parse_info(&read_small(&info_path).ok()?).ok()?;
@@ -49,7 +60,10 @@ pub fn probe(layout: &Layout, path: &str, version: &str) -> Option<Entry> {
         return None;
     }
     let go_mod_path = paths.file("mod");
-    let go_mod = read_small(&go_mod_path).ok()?;
+    let go_mod = match go_mod {
+        Some(known) => known.to_vec(),
+        None => read_small(&go_mod_path).ok()?,
+    };
     if go_mod.starts_with(b"//vgo 0.0.") {
         return None;
     }
@@ -78,13 +92,25 @@ pub fn probe(layout: &Layout, path: &str, version: &str) -> Option<Entry> {
 /// threads (a warm run of a hundred modules is a few milliseconds of system
 /// calls; two cores halve it).
 pub fn probe_all(layout: &Layout, modules: &[(&str, &str)]) -> Vec<Option<Entry>> {
+    let known: Vec<Known> = modules.iter().map(|&(p, v)| (p, v, None)).collect();
+    probe_all_knowing(layout, &known)
+}
+
+/// A module to probe, with its `.mod` bytes if already read.
+pub type Known<'a> = (&'a str, &'a str, Option<&'a [u8]>);
+
+/// [`probe_all`] with [`probe_knowing`].
+pub fn probe_all_knowing(layout: &Layout, modules: &[Known]) -> Vec<Option<Entry>> {
     const PER_THREAD_MIN: usize = 16;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(modules.len() / PER_THREAD_MIN)
         .max(1);
     if threads == 1 {
-        return modules.iter().map(|(p, v)| probe(layout, p, v)).collect();
+        return modules
+            .iter()
+            .map(|&(p, v, m)| probe_knowing(layout, p, v, m))
+            .collect();
     }
     let chunk = modules.len().div_ceil(threads);
     std::thread::scope(|s| {
@@ -94,7 +120,7 @@ pub fn probe_all(layout: &Layout, modules: &[(&str, &str)]) -> Vec<Option<Entry>
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(p, v)| probe(layout, p, v))
+                        .map(|&(p, v, m)| probe_knowing(layout, p, v, m))
                         .collect::<Vec<_>>()
                 })
             })
@@ -102,7 +128,7 @@ pub fn probe_all(layout: &Layout, modules: &[(&str, &str)]) -> Vec<Option<Entry>
         // This thread takes the first chunk rather than waiting idle.
         let mut out: Vec<Option<Entry>> = modules[..chunk.min(modules.len())]
             .iter()
-            .map(|(p, v)| probe(layout, p, v))
+            .map(|&(p, v, m)| probe_knowing(layout, p, v, m))
             .collect();
         for h in handles {
             match h.join() {

@@ -347,11 +347,19 @@ pub async fn try_offline(inputs: OfflineInputs<'_>, printer: &Printer) -> Option
         }
     }
     let targets = crate::graph::load::download_set(&ws, &graph, inputs.all).ok()?;
-    let wanted: Vec<(&str, &str)> = targets
+    // The graph walk read most targets' go.mod files already.
+    let mods: std::collections::HashMap<(&str, &str), &[u8]> = read
         .iter()
-        .map(|t| (t.actual.path.as_str(), t.actual.version.as_str()))
+        .map(|(m, d)| ((m.path.as_str(), m.version.as_str()), d.as_slice()))
         .collect();
-    let entries = crate::cache::warm::probe_all(&layout, &wanted);
+    let wanted: Vec<crate::cache::warm::Known> = targets
+        .iter()
+        .map(|t| {
+            let (p, v) = (t.actual.path.as_str(), t.actual.version.as_str());
+            (p, v, mods.get(&(p, v)).copied())
+        })
+        .collect();
+    let entries = crate::cache::warm::probe_all_knowing(&layout, &wanted);
     let mut results = Vec::with_capacity(targets.len());
     for (t, e) in targets.iter().zip(entries) {
         let e = e?;
