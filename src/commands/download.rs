@@ -119,6 +119,21 @@ fn show(p: Option<PathBuf>) -> String {
     p.map(|p| p.display().to_string()).unwrap_or_default()
 }
 
+/// Downloads `m.path@m.version` (resolved already) and fills in the files
+/// and hashes `go mod download -json` reports, or the error.
+pub async fn fill(fetcher: &Fetcher, m: &mut ModuleJson) {
+    let outcome = fetcher.download_outcome(&m.path, &m.version).await;
+    m.info = show(outcome.info);
+    m.go_mod = show(outcome.go_mod);
+    m.zip = show(outcome.zip);
+    m.dir = show(outcome.dir);
+    m.sum = outcome.sum.unwrap_or_default();
+    m.go_mod_sum = outcome.go_mod_sum.unwrap_or_default();
+    if let Some(e) = outcome.error {
+        m.set_error(&e);
+    }
+}
+
 /// Resolves and downloads one `path@query` argument.
 pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
     let Some((path, query)) = arg.split_once('@') else {
@@ -146,18 +161,9 @@ pub async fn download_one(fetcher: &Fetcher, arg: &str) -> ModuleJson {
     if info.version != query {
         m.query = query.to_string();
     }
-    m.version = info.version.clone();
-    m.origin = info.origin.clone();
-    let outcome = fetcher.download_outcome(path, &info.version).await;
-    m.info = show(outcome.info);
-    m.go_mod = show(outcome.go_mod);
-    m.zip = show(outcome.zip);
-    m.dir = show(outcome.dir);
-    m.sum = outcome.sum.unwrap_or_default();
-    m.go_mod_sum = outcome.go_mod_sum.unwrap_or_default();
-    if let Some(e) = outcome.error {
-        m.set_error(&e);
-    }
+    m.version = info.version;
+    m.origin = info.origin;
+    fill(fetcher, &mut m).await;
     m
 }
 

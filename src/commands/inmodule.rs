@@ -24,7 +24,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::commands::download::ModuleJson;
+use crate::commands::download::{ModuleJson, fill};
 use crate::fetch::Fetcher;
 use crate::graph::load::{GoModSource, LoadOptions};
 use crate::graph::workspace::{Replacement, Workspace};
@@ -324,22 +324,6 @@ pub async fn download(fetcher: &Fetcher, job: Job) -> ModuleJson {
     m.origin = info.origin;
     fill(fetcher, &mut m).await;
     m
-}
-
-/// Downloads `m.path@m.version` and fills in the files and hashes.
-async fn fill(fetcher: &Fetcher, m: &mut ModuleJson) {
-    let show =
-        |p: Option<std::path::PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
-    let outcome = fetcher.download_outcome(&m.path, &m.version).await;
-    m.info = show(outcome.info);
-    m.go_mod = show(outcome.go_mod);
-    m.zip = show(outcome.zip);
-    m.dir = show(outcome.dir);
-    m.sum = outcome.sum.unwrap_or_default();
-    m.go_mod_sum = outcome.go_mod_sum.unwrap_or_default();
-    if let Some(e) = outcome.error {
-        m.set_error(&e);
-    }
 }
 
 #[cfg(test)]
