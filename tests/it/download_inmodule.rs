@@ -10,11 +10,11 @@
 //! Skips when `go` is not on PATH, unless GOMODFETCH_REQUIRE_GO=1 (CI).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::support::modproxy::{Fault, Fixtures, ModProxy};
-use crate::support::oracle::{Sandbox, go_or_skip, make_writable};
+use crate::support::oracle::{Sandbox, cache_files, go_or_skip, make_writable};
 
 /// `a` requires `b`; `c` is outside every build list; `d` replaces `r`.
 fn fixtures() -> Fixtures {
@@ -103,28 +103,6 @@ struct Run {
     extra: Vec<(String, String)>,
 }
 
-/// Every file under `cache/download`, relative, minus the checksum database's.
-fn download_files(cache: &Path) -> BTreeSet<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else if let Ok(rel) = p.strip_prefix(base) {
-                out.insert(rel.display().to_string());
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    let dl = cache.join("cache/download");
-    walk(&dl, &dl, &mut out);
-    out.retain(|f| !f.starts_with("sumdb/"));
-    out
-}
-
 /// Runs `go mod download ARGS` or `gomodfetch download ARGS` in a fresh
 /// copy of `consumer` with a fresh cache.
 fn run(tool: &str, proxy: &str, consumer: &Consumer, args: &[&str]) -> Run {
@@ -176,7 +154,7 @@ fn run(tool: &str, proxy: &str, consumer: &Consumer, args: &[&str]) -> Run {
     let run = Run {
         stdout: sb.normalize(&out.stdout),
         stderr,
-        files: download_files(&sb.cache()),
+        files: cache_files(&sb.cache()),
         go_mod: std::fs::read_to_string(dir.join("go.mod")).unwrap_or_default(),
         go_sum: std::fs::read_to_string(dir.join("go.sum")).unwrap_or_default(),
         extra: consumer
@@ -439,10 +417,7 @@ fn queries_read_retractions_from_the_latest_version_as_go() {
             ours_sb.normalize(&ours.stdout),
             "{what}"
         );
-        let (gf, of) = (
-            download_files(&go_sb.cache()),
-            download_files(&ours_sb.cache()),
-        );
+        let (gf, of) = (cache_files(&go_sb.cache()), cache_files(&ours_sb.cache()));
         assert_eq!(gf, of, "{what}");
         if q.ends_with("@v1.0") {
             assert!(gf.contains("example.com/a/@v/v1.1.0.mod"), "{gf:?}");

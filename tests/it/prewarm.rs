@@ -20,6 +20,7 @@ use gomodfetch::graph::workspace::Workspace;
 use universe::{Universe, go_mod_text, package_source};
 
 use crate::support::go_required;
+use crate::support::oracle::cache_files;
 
 #[expect(
     clippy::disallowed_methods,
@@ -89,29 +90,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// Every file under `cache/cache/download`, relative, minus the checksum
-/// database's; and every extracted `path@version` directory.
-fn cache_files(cache: &Path) -> BTreeSet<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else if let Ok(rel) = p.strip_prefix(base) {
-                out.insert(rel.display().to_string());
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    let dl = cache.join("cache/download");
-    walk(&dl, &dl, &mut out);
-    out.retain(|f| !f.starts_with("sumdb/"));
-    out
 }
 
 /// `path@version` of every `.mod` / `.zip` in Go's download cache.

@@ -207,3 +207,27 @@ fn brief(e: &Entry) -> String {
 pub fn make_writable(root: &Path) {
     let _ = Command::new("chmod").args(["-R", "u+w"]).arg(root).status();
 }
+
+/// Every file under `<cache>/cache/download`, relative, minus the checksum
+/// database's (`sumdb/`): the set of modules a run downloaded, to compare
+/// with go's.
+pub fn cache_files(cache: &Path) -> std::collections::BTreeSet<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeSet<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.insert(rel.display().to_string());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let dl = cache.join("cache/download");
+    walk(&dl, &dl, &mut out);
+    out.retain(|f| !f.starts_with("sumdb/"));
+    out
+}
